@@ -1,0 +1,148 @@
+"""Every check tunelint runs: one module per rule, each exporting ``RULE``.
+
+A rule module looks like yamllint's: a docstring (What it does / Why is this bad / Example /
+Use instead / Fix, the source of the generated docs and of the doc-example tests), and a
+``RULE = Rule(...)`` naming its stable code, kebab-case name, default severity, scope, options and
+fix safety, with a ``check`` function that yields problems.
+
+Scopes:
+- ``line``: ``check(ctx: LineContext, opts)`` on every line, parsed or not (syntax, blank lines).
+- ``example``: ``check(ctx: ExampleContext, opts)`` on every line that parsed to an object of one of
+  the rule's ``formats``.
+- ``dataset``: ``check(ds: DatasetView, opts)`` on the whole document's indexes; yields problems
+  with ``line`` set. It must cost in proportion to what it reports, not to the file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from tunelint.problems import Edit, Fix, Problem, Related, Severity
+
+__all__ = [
+    "ALL_FORMATS",
+    "CHAT",
+    "COMPLETION",
+    "PREFERENCE",
+    "REINFORCEMENT",
+    "Edit",
+    "Fix",
+    "Problem",
+    "Related",
+    "Rule",
+    "Severity",
+    "all_rules",
+    "get_rule",
+]
+
+CHAT = "chat"
+PREFERENCE = "preference"
+REINFORCEMENT = "reinforcement"
+COMPLETION = "completion"
+ALL_FORMATS = frozenset({CHAT, PREFERENCE, REINFORCEMENT, COMPLETION})
+
+Scope = Literal["line", "example", "dataset"]
+FixKind = Literal["none", "safe", "unsafe", "sometimes"]
+
+_CODE = re.compile(r"^TL[0-9]{3}$")
+_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    scope: Scope
+    check: Callable[..., Iterable[Problem]]
+    formats: frozenset[str] = ALL_FORMATS
+    fix: FixKind = "none"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # Rules that only make sense when asked for (e.g. need a file or a setting) are off unless
+    # selected explicitly.
+    default_enabled: bool = True
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if not _CODE.match(self.code):
+            raise ValueError(f"rule code {self.code!r} must look like TL123")
+        if not _NAME.match(self.name):
+            raise ValueError(f"rule name {self.name!r} must be kebab-case")
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0].rstrip(".") if self.doc.strip() else self.name
+
+    def problem(self, message: str, **kwargs: Any) -> Problem:
+        return Problem(self.code, message, **kwargs)
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    scope: Scope,
+    *,
+    doc: str | None,
+    formats: Iterable[str] = ALL_FORMATS,
+    fix: FixKind = "none",
+    options: Mapping[str, Any] | None = None,
+    default_enabled: bool = True,
+) -> Callable[[Callable[..., Iterable[Problem]]], Rule]:
+    """Decorator: ``RULE = rule(...)(check)``; keeps the module docstring as the rule's doc."""
+
+    def wrap(check: Callable[..., Iterable[Problem]]) -> Rule:
+        return Rule(
+            code=code,
+            name=name,
+            severity=severity,
+            scope=scope,
+            check=check,
+            formats=frozenset(formats),
+            fix=fix,
+            options=dict(options or {}),
+            default_enabled=default_enabled,
+            doc=doc or "",
+        )
+
+    return wrap
+
+
+@cache
+def all_rules() -> tuple[Rule, ...]:
+    found: list[Rule] = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        r = getattr(module, "RULE", None)
+        if isinstance(r, Rule):
+            found.append(r)
+    found.sort(key=lambda r: r.code)
+    codes = [r.code for r in found]
+    names = [r.name for r in found]
+    dupes = {c for c in codes if codes.count(c) > 1} | {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise RuntimeError(f"rule codes/names used twice: {sorted(dupes)}")
+    return tuple(found)
+
+
+@cache
+def _index() -> dict[str, Rule]:
+    table: dict[str, Rule] = {}
+    for r in all_rules():
+        table[r.code] = r
+        table[r.code.lower()] = r
+        table[r.name] = r
+    return table
+
+
+def get_rule(code_or_name: str) -> Rule | None:
+    key = code_or_name.strip()
+    return _index().get(key) or _index().get(key.lower())

@@ -1,0 +1,530 @@
+"""The command line: ``tunelint check``, ``rules``, ``rule``, ``lsp``, ``submit`` and ``jobs``."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from tunelint import __version__
+from tunelint.config import FORMATS, ConfigError, Settings, load_settings
+from tunelint.problems import Diagnostic, Severity
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+class UsageError(Exception):
+    pass
+
+
+@dataclass
+class FileReport:
+    path: str
+    diagnostics: list[Diagnostic]
+    lines: list[str]
+    summary: Any = None
+    fixed: int = 0
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def read_text(path: str) -> tuple[str, int]:
+    """The file's text (invalid UTF-8 bytes kept as surrogate escapes) and its size in bytes."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    try:
+        return data.decode("utf-8"), len(data)
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape"), len(data)
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+            continue
+        if any(ch in p for ch in "*?["):
+            matches = sorted(glob.glob(p, recursive=True))
+            if not matches:
+                raise UsageError(f"no files match {p!r}")
+            out.extend(m for m in matches if os.path.isfile(m))
+            continue
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(
+                str(f) for f in path.rglob("*")
+                if f.is_file() and f.suffix in JSONL_SUFFIXES
+                and not any(part.startswith(".") for part in f.relative_to(path).parts)
+            )
+            out.extend(found)
+            continue
+        if not path.exists():
+            raise UsageError(f"{p}: no such file or directory")
+        out.append(p)
+    return out
+
+
+# -- checking -----------------------------------------------------------------------------
+
+
+def lint_text(text: str, settings: Settings, path: str | None = None,
+              file_size: int | None = None, validation_text: str | None = None,
+              progress: Any = None) -> Any:
+    """Build a Document for ``text`` (and its validation counterpart). Returns the Document."""
+    from tunelint.engine import Analyzer, Document
+
+    analyzer = Analyzer(settings, path)
+    doc = Document(analyzer, text, path=path, file_size=file_size)
+    if validation_text is not None:
+        vdoc = Document(Analyzer(settings, path), validation_text)
+        doc.counterpart = vdoc
+    return doc
+
+
+def check_file(path: str, settings: Settings, args: argparse.Namespace,
+               validation: str | None = None) -> FileReport:
+    from tunelint.cache import ResultCache
+
+    text, size = read_text(path)
+    display = "<stdin>" if path == "-" else path
+    file_settings = settings
+    cache = None
+    if not args.no_cache and path != "-":
+        cache = ResultCache.for_settings(settings.for_path(path), settings.root)
+    vtext = read_text(validation)[0] if validation else None
+    from tunelint.engine import Analyzer, Document
+
+    analyzer = Analyzer(file_settings, None if path == "-" else path)
+    if cache is not None:
+        cache.attach(analyzer)
+    doc = Document(analyzer, text, path=display, file_size=size)
+    if vtext is not None:
+        doc.counterpart = Document(Analyzer(file_settings, validation), vtext, path=validation)
+    if args.fix and path != "-":
+        fixed = apply_safe_fixes(doc, path)
+    else:
+        fixed = 0
+    diags = doc.diagnostics()
+    summary = doc.summary(with_tokens=args.stats, diagnostics=diags) if args.stats else None
+    if cache is not None:
+        cache.save(analyzer)
+    return FileReport(display, diags, [e.text for e in doc.entries], summary, fixed)
+
+
+def apply_safe_fixes(doc: Any, path: str, max_passes: int = 10) -> int:
+    """Apply safe fixes until none is left; write the file atomically once. Returns the count."""
+    from tunelint.fixes import FixError, apply_edits, resolve_fix
+
+    total = 0
+    for _ in range(max_passes):
+        diags = [d for d in doc.diagnostics() if d.fix is not None and d.fix.safe]
+        if not diags:
+            break
+        lines = [e.text for e in doc.entries]
+        endings = [e.ending for e in doc.entries]
+        edits = []
+        used_lines: set[int] = set()
+        for d in diags:
+            assert d.fix is not None
+            if d.line in used_lines or (d.fix.delete_line and (d.line + 1) in used_lines):
+                continue  # one fix per line per pass: later passes see the new text
+            try:
+                resolved = resolve_fix(d.fix, d.line, lines[d.line], len(lines))
+            except FixError:
+                continue
+            touched = {e.line for e in resolved} | {e.end_line for e in resolved}
+            if touched & used_lines:
+                continue
+            used_lines |= touched
+            edits.extend(resolved)
+        if not edits:
+            break
+        apply_edits(lines, endings, edits)
+        total += len({e.line for e in edits})
+        new_text = "".join(t + e for t, e in zip(lines, endings))
+        doc.set_text(("\ufeff" if doc.bom else "") + new_text)
+    if total:
+        write_atomically(path, doc.text)
+    return total
+
+
+def write_atomically(path: str, text: str) -> None:
+    target = Path(path)
+    mode = target.stat().st_mode if target.exists() else None
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8", "surrogateescape"))
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# -- output -------------------------------------------------------------------------------
+
+_COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m",
+           Severity.HINT: "\033[36m"}
+
+
+def _snippet(line: str, col: int, end: int, width: int = 120) -> tuple[str, int, int]:
+    if len(line) <= width:
+        return line, col, max(end, col + 1)
+    start = max(0, col - width // 3)
+    piece = line[start : start + width]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(line) else ""
+    shift = len(prefix) - start
+    return prefix + piece + suffix, col + shift, min(max(end, col + 1) + shift, len(prefix + piece))
+
+
+def format_text(reports: Sequence[FileReport], out: TextIO, color: bool) -> None:
+    for rep in reports:
+        for d in rep.diagnostics:
+            sev = d.severity.label
+            head = f"{rep.path}:{d.line + 1}:{d.column + 1}: {d.code} [{d.name}] {d.message}"
+            if color:
+                head = (f"\033[1m{rep.path}:{d.line + 1}:{d.column + 1}:\033[0m "
+                        f"{_COLORS[d.severity]}{d.code}\033[0m [{d.name}] {d.message}")
+            out.write(f"{head}" + ("" if sev == "error" else f" ({sev})") + "\n")
+            if d.line < len(rep.lines):
+                src = rep.lines[d.line].replace("\t", " ")
+                end = d.end_column if d.end_line == d.line else len(src)
+                shown, c, e = _snippet(src, d.column, end)
+                out.write(f"  {shown}\n  {' ' * c}{'^' * max(1, min(e - c, 80))}\n")
+    n_err = sum(1 for r in reports for d in r.diagnostics if d.severity == Severity.ERROR)
+    n_warn = sum(1 for r in reports for d in r.diagnostics if d.severity == Severity.WARNING)
+    n_info = sum(1 for r in reports for d in r.diagnostics if d.severity >= Severity.INFO)
+    fixed = sum(r.fixed for r in reports)
+    tail = f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked: "
+    tail += f"{n_err} error{'s' if n_err != 1 else ''}, "
+    tail += f"{n_warn} warning{'s' if n_warn != 1 else ''}"
+    tail += f", {n_info} info" + (f"; fixed {fixed} line(s)" if fixed else "")
+    out.write(tail + ".\n")
+
+
+def diagnostic_json(path: str, d: Diagnostic) -> dict[str, Any]:
+    return {
+        "path": path,
+        "line": d.line + 1,
+        "column": d.column + 1,
+        "end_line": d.end_line + 1,
+        "end_column": d.end_column + 1,
+        "code": d.code,
+        "name": d.name,
+        "severity": d.severity.label if d.severity != Severity.HINT else "info",
+        "message": d.message,
+        "fix": None if d.fix is None else {"title": d.fix.title, "safe": d.fix.safe},
+        "related": [
+            {"line": ln + 1, "column": c + 1, "end_column": e + 1, "message": m}
+            for ln, c, e, m in d.related
+        ],
+    }
+
+
+def format_json(reports: Sequence[FileReport], out: TextIO) -> None:
+    items = [diagnostic_json(r.path, d) for r in reports for d in r.diagnostics]
+    json.dump(items, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def _gh_escape(s: str, prop: bool = False) -> str:
+    s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        s = s.replace(":", "%3A").replace(",", "%2C")
+    return s
+
+
+def format_github(reports: Sequence[FileReport], out: TextIO) -> None:
+    kinds = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+    for r in reports:
+        for d in r.diagnostics:
+            kind = kinds.get(d.severity, "notice")
+            out.write(
+                f"::{kind} file={_gh_escape(r.path, True)},line={d.line + 1},"
+                f"col={d.column + 1},endLine={d.end_line + 1},endColumn={d.end_column + 1},"
+                f"title={_gh_escape(d.code + ' ' + d.name, True)}::{_gh_escape(d.message)}\n"
+            )
+
+
+def format_sarif(reports: Sequence[FileReport], out: TextIO) -> None:
+    from tunelint.rules import all_rules
+
+    levels = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+    rules = [
+        {"id": r.code, "name": r.name, "shortDescription": {"text": r.summary},
+         "helpUri": rule_doc_url(r.name),
+         "defaultConfiguration": {"level": levels.get(r.severity, "note")}}
+        for r in all_rules()
+    ]
+    results = []
+    for rep in reports:
+        for d in rep.diagnostics:
+            results.append({
+                "ruleId": d.code,
+                "level": levels.get(d.severity, "note"),
+                "message": {"text": d.message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": Path(rep.path).as_posix()},
+                    "region": {"startLine": d.line + 1, "startColumn": d.column + 1,
+                               "endLine": d.end_line + 1, "endColumn": d.end_column + 1},
+                }}],
+            })
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "tunelint", "version": __version__,
+                                      "informationUri": "https://github.com/tunelint/tunelint",
+                                      "rules": rules}},
+                  "results": results}],
+    }
+    json.dump(sarif, out, indent=2)
+    out.write("\n")
+
+
+def rule_doc_url(name: str) -> str:
+    return f"https://github.com/tunelint/tunelint/blob/main/docs/rules.md#{name}"
+
+
+def format_summary(summary: Any, out: TextIO) -> None:
+    from tunelint.stats import histogram  # noqa: F401 - kept for symmetry with token stats
+
+    s = summary
+    out.write(f"\n== {s.path}: {s.examples} examples ({s.lines} lines), format "
+              f"{s.dataset_format or 'unknown'}, model {s.model}, profile {s.profile}\n")
+    out.write(f"   {s.errors} errors, {s.warnings} warnings, {s.infos} info\n")
+    if s.messages_per_example:
+        m = s.messages_per_example
+        out.write(f"   messages per example: min {m['min']}, max {m['max']}, mean {m['mean']}, "
+                  f"median {m['median']}\n")
+    if s.images:
+        out.write(f"   examples with images: {s.images}\n")
+    t = s.tokens
+    if t:
+        dist = t["distribution"]
+        out.write(f"   tokens ({t['encoding']}): total {t['total']:,}")
+        if dist:
+            out.write(f"; per example min {dist['min']}, median {dist['median']}, "
+                      f"mean {dist['mean']}, max {dist['max']}")
+            if "p5" in dist:
+                out.write(f", p5 {dist['p5']}, p95 {dist['p95']}")
+        out.write("\n")
+        if t["limit"]:
+            out.write(f"   over the {t['limit']:,}-token limit: {t['over_limit']} "
+                      f"(truncated from the end in training)\n")
+        out.write(f"   epochs: {t['epochs']} ({t['epochs_source']}); billable tokens: "
+                  f"{t['billable']:,} ({t['billable_per_epoch']:,} per epoch)\n")
+        hist = t.get("histogram") or []
+        if hist:
+            peak = max(c for _, _, c in hist) or 1
+            out.write("   token-length histogram:\n")
+            for lo, hi, c in hist:
+                out.write(f"   {lo:>8}-{hi:<8} {'#' * round(40 * c / peak):<40} {c}\n")
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        paths = expand_paths(args.paths or ["."])
+    except UsageError as e:
+        print(f"tunelint: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not paths:
+        print("tunelint: no .jsonl files found", file=sys.stderr)
+        return EXIT_USAGE
+    if args.validation_file and not os.path.isfile(args.validation_file):
+        print(f"tunelint: {args.validation_file}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    reports: list[FileReport] = []
+    try:
+        for path in paths:
+            base = load_settings(
+                Path(path).resolve() if path != "-" else None,
+                Path(args.config) if args.config else None,
+            )
+            settings = apply_cli_overrides(base, args)
+            reports.append(check_file(path, settings, args, args.validation_file))
+            if args.validation_file:
+                vargs = argparse.Namespace(**{**vars(args), "fix": False})
+                reports.append(check_file(args.validation_file, settings, vargs))
+    except ConfigError as e:
+        print(f"tunelint: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:
+        print(f"tunelint: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    out = sys.stdout
+    fmt = args.output_format
+    if fmt == "json":
+        format_json(reports, out)
+    elif fmt == "github":
+        format_github(reports, out)
+    elif fmt == "sarif":
+        format_sarif(reports, out)
+    else:
+        color = args.color == "always" or (args.color == "auto" and out.isatty()
+                                           and not os.environ.get("NO_COLOR"))
+        format_text(reports, out, color)
+    if args.stats:
+        stream = sys.stderr if fmt != "text" else out
+        for rep in reports:
+            if rep.summary is not None:
+                format_summary(rep.summary, stream)
+    has_errors = any(d.severity == Severity.ERROR for r in reports for d in r.diagnostics)
+    return EXIT_ERRORS if has_errors else EXIT_OK
+
+
+def apply_cli_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
+    from tunelint.config import validate
+
+    def codes(value: str | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        return tuple(c.strip() for c in value.split(",") if c.strip())
+
+    schema: Any = args.schema
+    if schema is not None:
+        schema = str(Path(schema).resolve())
+    updated = settings.with_overrides(
+        model=args.model,
+        profile=args.profile,
+        format=args.format,
+        select=codes(args.select),
+        ignore=None if args.ignore is None else settings.ignore + (codes(args.ignore) or ()),
+        extend_select=codes(args.extend_select),
+        schema=schema,
+        n_epochs=args.n_epochs,
+    )
+    validate(updated, "command line")
+    return updated
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from tunelint.rules import all_rules
+
+    rules = all_rules()
+    if args.output_format == "json":
+        json.dump([{"code": r.code, "name": r.name, "severity": r.severity.label,
+                    "scope": r.scope, "fix": r.fix, "summary": r.summary,
+                    "default_enabled": r.default_enabled} for r in rules], sys.stdout, indent=2)
+        print()
+        return EXIT_OK
+    for r in rules:
+        fix = {"safe": "fix", "unsafe": "fix (unsafe)", "sometimes": "fix (some)"}.get(r.fix, "")
+        off = "" if r.default_enabled else " (opt-in)"
+        print(f"{r.code}  {r.name:<32} {r.severity.label:<8} {fix:<13} {r.summary}{off}")
+    return EXIT_OK
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from tunelint.docs import rule_markdown
+    from tunelint.rules import get_rule
+
+    r = get_rule(args.code)
+    if r is None:
+        print(f"tunelint: unknown rule {args.code!r}; see `tunelint rules`", file=sys.stderr)
+        return EXIT_USAGE
+    print(rule_markdown(r))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tunelint",
+        description="Lint LLM fine-tuning datasets (JSONL) and submit fine-tuning jobs.",
+    )
+    parser.add_argument("--version", action="version", version=f"tunelint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="lint JSONL files")
+    check.add_argument("paths", nargs="*", help="files, folders, globs, or - for stdin")
+    check.add_argument("--output-format", choices=["text", "json", "github", "sarif"],
+                       default="text")
+    check.add_argument("--stats", action="store_true",
+                       help="print the dataset summary with exact token counts")
+    check.add_argument("--model", help="target model (token limit, encoding)")
+    check.add_argument("--profile", help="target platform: openai, azure-openai, together, ...")
+    check.add_argument("--format", choices=[f for f in FORMATS if f != "auto"] + ["auto"])
+    check.add_argument("--schema", help="JSON Schema every line must satisfy")
+    check.add_argument("--select", help="comma-separated rule codes/names/prefixes to enable")
+    check.add_argument("--extend-select", help="enable these rules on top of the selection")
+    check.add_argument("--ignore", help="comma-separated rule codes/names to disable")
+    check.add_argument("--config", help="path to a tunelint.toml or pyproject.toml")
+    check.add_argument("--validation-file", help="also check this file and the overlap")
+    check.add_argument("--n-epochs", type=_epochs, help="epochs for the billing estimate")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    check.set_defaults(func=cmd_check)
+
+    rules = sub.add_parser("rules", help="list the rules")
+    rules.add_argument("--output-format", choices=["text", "json"], default="text")
+    rules.set_defaults(func=cmd_rules)
+
+    rule = sub.add_parser("rule", help="show one rule's documentation")
+    rule.add_argument("code", help="a rule code (TL101) or name (json-syntax)")
+    rule.set_defaults(func=cmd_rule)
+
+    _register_optional(sub)
+    return parser
+
+
+def _epochs(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be 'auto' or a whole number") from None
+    if not 1 <= n <= 50:
+        raise argparse.ArgumentTypeError("must be between 1 and 50")
+    return n
+
+
+def _register_optional(sub: Any) -> None:
+    """Sub-commands that live in their own modules (language server, job submission)."""
+    import importlib
+
+    for module in ("tunelint.lsp.cli", "tunelint.submit.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as e:
+            if e.name and e.name.startswith("tunelint"):
+                continue
+            raise
+        mod.register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("tunelint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,127 @@
+"""What a rule sees: one line, one example, or the whole dataset's indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tunelint.config import Settings
+from tunelint.jsonscan import ScanError
+from tunelint.models import ModelInfo, Profile
+
+if TYPE_CHECKING:
+    from tunelint.tokens import TokenCounter
+
+
+@dataclass(slots=True)
+class RunContext:
+    """Everything fixed for one analysis run (settings resolved for one file)."""
+
+    settings: Settings
+    profile: Profile
+    model: ModelInfo | None
+    counter: TokenCounter
+    schema: dict[str, Any] | None = None
+    path: str | None = None
+
+    @property
+    def limits(self) -> Mapping[str, Any]:
+        return self.profile.limits
+
+
+@dataclass(slots=True)
+class LineContext:
+    """A line before and after parsing. ``obj`` is None when the line did not parse."""
+
+    text: str
+    run: RunContext
+    obj: Any = None
+    parsed: bool = False
+    error: ScanError | None = None
+    parse_message: str | None = None
+    blank: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ExampleContext:
+    """One line that parsed to a JSON object of a known format."""
+
+    obj: dict[str, Any]
+    format: str
+    text: str
+    run: RunContext
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        return self.run.settings
+
+    @property
+    def model(self) -> ModelInfo | None:
+        return self.run.model
+
+    @property
+    def limits(self) -> Mapping[str, Any]:
+        return self.run.profile.limits
+
+    def messages(self) -> list[Any] | None:
+        """The example's conversation: ``messages`` (chat, RFT) or ``input.messages`` (DPO)."""
+        if self.format == "preference":
+            inp = self.obj.get("input")
+            msgs = inp.get("messages") if isinstance(inp, dict) else None
+        else:
+            msgs = self.obj.get("messages")
+        return msgs if isinstance(msgs, list) else None
+
+    def messages_pointer(self) -> str:
+        return "/input/messages" if self.format == "preference" else "/messages"
+
+    def iter_messages(self) -> Iterator[tuple[int, dict[str, Any], str]]:
+        """(index, message, pointer) for every message that is an object."""
+        msgs = self.messages()
+        if not msgs:
+            return
+        base = self.messages_pointer()
+        for i, m in enumerate(msgs):
+            if isinstance(m, dict):
+                yield i, m, f"{base}/{i}"
+
+
+class DatasetView(Protocol):
+    """The dataset-level indexes a dataset rule reads. Line numbers are 0-based."""
+
+    run: RunContext
+    path: str | None
+
+    @property
+    def line_count(self) -> int: ...
+
+    @property
+    def example_count(self) -> int: ...
+
+    @property
+    def byte_size(self) -> int: ...
+
+    def line_text(self, line: int) -> str: ...
+
+    def dataset_format(self) -> str | None: ...
+
+    def format_counts(self) -> Mapping[str, int]: ...
+
+    def lines_of_format(self, fmt: str) -> Iterator[int]: ...
+
+    def duplicate_groups(self, kind: str) -> Iterator[list[int]]: ...
+
+    def conflicting_groups(self) -> Iterator[list[int]]: ...
+
+    def target_variety(self) -> tuple[int, int]: ...
+
+    def image_example_count(self) -> int: ...
+
+    def invalid_line_count(self) -> int: ...
+
+    def first_invalid_lines(self, limit: int) -> list[int]: ...
+
+    def counterpart_overlap(self) -> Iterator[tuple[int, int]]: ...

@@ -1,0 +1,730 @@
+"""The document engine: per-line analysis cached by content, and dataset indexes kept per line.
+
+A line's analysis (parse, format, problems, duplicate keys, token facts) is a pure function of the
+line's text and the run's settings, so it is cached by text: changing one line re-analyses only
+that line. Dataset-level results (duplicates, counts, format majority) are indexes that a changed
+line updates by removing its old facts and adding its new ones; they are never rebuilt from
+scratch on an edit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import xxhash
+
+from tunelint import formats as fm
+from tunelint.config import Settings, load_schema
+from tunelint.context import ExampleContext, LineContext, RunContext
+from tunelint.jsonscan import ScanError, find_syntax_error, locate
+from tunelint.models import get_model, get_profile
+from tunelint.problems import Diagnostic, Problem, Related, Severity
+from tunelint.rules import Rule, all_rules
+from tunelint.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+
+BLANK, INVALID, NON_OBJECT, OBJECT = 0, 1, 2, 3
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> tuple[list[str], list[str]]:
+    """Split on \\n, \\r\\n and lone \\r (what LSP counts as line ends); keep each ending.
+
+    The last segment (after the final line end, often empty) is always present, so line numbers
+    match an editor's.
+    """
+    if "\r" not in text:
+        lines = text.split("\n")
+        endings = ["\n"] * (len(lines) - 1) + [""]
+        return lines, endings
+    lines, endings = [], []
+    pos = 0
+    for m in _LINE_BREAK.finditer(text):
+        lines.append(text[pos : m.start()])
+        endings.append(m.group())
+        pos = m.end()
+    lines.append(text[pos:])
+    endings.append("")
+    return lines, endings
+
+
+def utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(slots=True)
+class LineResult:
+    """Everything known about one line's text under one set of settings."""
+
+    kind: int
+    problems: tuple[Problem, ...] = ()
+    format: str | None = None
+    exact_key: bytes | None = None
+    norm_key: bytes | None = None
+    prompt_key: bytes | None = None
+    target_key: bytes | None = None
+    n_messages: int = 0
+    n_images: int = 0
+    size: int = 0
+    token_bound: int = 0
+    tokens: int | None = None
+
+
+@dataclass(slots=True)
+class ActiveRule:
+    rule: Rule
+    severity: Severity
+    options: Mapping[str, Any]
+
+
+class RuleSet:
+    """The rules selected for a run, with severities and options resolved."""
+
+    def __init__(self, settings: Settings) -> None:
+        profile = get_profile(settings.profile)
+        self.line: list[ActiveRule] = []
+        self.example: dict[str, list[ActiveRule]] = {f: [] for f in fm.FORMATS}
+        self.dataset: list[ActiveRule] = []
+        self.by_code: dict[str, ActiveRule] = {}
+        for r in all_rules():
+            if not _selected(r, settings, profile.disable):
+                continue
+            sev_name = (
+                settings.severity.get(r.code)
+                or settings.severity.get(r.name)
+                or profile.severity.get(r.name)
+            )
+            severity = Severity.parse(sev_name) if sev_name else r.severity
+            options = {**r.options, **profile.options.get(r.name, {})}
+            options.update(settings.rules.get(r.name, {}))
+            options.update(settings.rules.get(r.code, {}))
+            active = ActiveRule(r, severity, options)
+            self.by_code[r.code] = active
+            if r.scope == "line":
+                self.line.append(active)
+            elif r.scope == "example":
+                if settings.format == "none":
+                    continue
+                for f in r.formats:
+                    if f in self.example:
+                        self.example[f].append(active)
+            elif settings.format != "none" or "none" in r.formats:
+                self.dataset.append(active)
+
+
+def _matches(r: Rule, selector: str) -> bool:
+    s = selector.strip()
+    if s.upper() == "ALL":
+        return True
+    if s == r.name or s.upper() == r.code:
+        return True
+    return s.upper().startswith("TL") and r.code.startswith(s.upper())
+
+
+def _selected(r: Rule, settings: Settings, disabled: frozenset[str]) -> bool:
+    selectors = settings.select + settings.extend_select
+    explicit = any(s.strip() in (r.name, r.code) or s.strip().upper() == r.code for s in selectors)
+    if any(_matches(r, s) for s in settings.ignore):
+        return False
+    if explicit:
+        return True
+    if not r.default_enabled or r.name in disabled:
+        return False
+    return any(_matches(r, s) for s in selectors)
+
+
+class Analyzer:
+    """Analyses lines for one file's settings; results are cached by line text."""
+
+    def __init__(self, settings: Settings, path: str | None = None) -> None:
+        self.settings = settings.for_path(path)
+        self.rules = RuleSet(self.settings)
+        model = get_model(self.settings.model)
+        from tunelint.models import encoding_for
+
+        self.run = RunContext(
+            settings=self.settings,
+            profile=get_profile(self.settings.profile),
+            model=model,
+            counter=TokenCounter(encoding_for(self.settings.model)),
+            schema=load_schema(self.settings.schema, self.settings.root),
+            path=path,
+        )
+        self._cache: dict[str, LineResult] = {}
+        self.cache_limit = 2_000_000
+
+    def analyze(self, text: str) -> LineResult:
+        hit = self._cache.get(text)
+        if hit is not None:
+            return hit
+        result = self._analyze(text)
+        if len(self._cache) >= self.cache_limit:
+            self._cache.clear()
+        self._cache[text] = result
+        return result
+
+    def _analyze(self, text: str) -> LineResult:
+        ctx = LineContext(text=text, run=self.run)
+        problems: list[Problem] = []
+        obj: Any = None
+        canonical: bytes | None = None
+        if not text.strip():
+            ctx.blank = True
+            kind = BLANK
+        else:
+            try:
+                obj = orjson.loads(text)
+                ctx.parsed = True
+            except orjson.JSONDecodeError as e:
+                ctx.error = find_syntax_error(text) or ScanError(
+                    _orjson_pos(e), _orjson_message(e)
+                )
+            except Exception as e:  # noqa: BLE001 - never let a line crash the engine
+                ctx.error = ScanError(0, f"cannot parse this line: {e}")
+            kind = OBJECT if isinstance(obj, dict) else (NON_OBJECT if ctx.parsed else INVALID)
+            ctx.obj = obj
+            if kind == OBJECT:
+                try:
+                    canonical = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+                except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+                    canonical = orjson.dumps(
+                        obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS,
+                        default=str,
+                    )
+                ctx.facts["canonical"] = canonical
+        fmt: str | None = None
+        configured = self.settings.format
+        if kind == OBJECT:
+            detected = fm.detect_format(obj)
+            if configured in fm.FORMATS and detected in (None, configured):
+                fmt = configured
+            elif configured != "none":
+                fmt = detected
+            ctx.facts["format"] = fmt
+            ctx.facts["detected_format"] = detected
+        for active in self.rules.line:
+            problems.extend(self._run(active, ctx))
+        result = LineResult(kind=kind, format=fmt, size=utf8_size(text))
+        if kind == OBJECT and canonical is not None:
+            self._facts(result, obj, fmt, canonical, text)
+            if fmt is not None:
+                ectx = ExampleContext(obj=obj, format=fmt, text=text, run=self.run)
+                ectx.facts["token_bound"] = result.token_bound
+                for active in self.rules.example[fmt]:
+                    problems.extend(self._run(active, ectx))
+                tokens = ectx.facts.get("tokens")
+                if isinstance(tokens, int):
+                    result.tokens = tokens
+        result.problems = tuple(problems)
+        return result
+
+    def _facts(self, result: LineResult, obj: dict[str, Any], fmt: str | None, canonical: bytes,
+               text: str) -> None:
+        result.exact_key = xxhash.xxh3_128_digest(canonical)
+        result.norm_key = xxhash.xxh3_128_digest(fm.normalized(canonical))
+        if fmt is None:
+            return
+        pt = fm.prompt_and_target(obj, fmt)
+        if pt is not None:
+            result.prompt_key = xxhash.xxh3_128_digest(pt[0])
+            result.target_key = xxhash.xxh3_128_digest(pt[1])
+        msgs = fm._conversation(obj, fmt)
+        result.n_messages = len(msgs) if msgs else 0
+        result.n_images = fm.count_images(obj) if "image_url" in text else 0
+        result.token_bound = fm.token_upper_bound(result.size, result.n_messages, result.n_images)
+
+    def _run(self, active: ActiveRule, ctx: Any) -> Iterable[Problem]:
+        try:
+            found = list(active.rule.check(ctx, active.options))
+        except Exception as e:  # noqa: BLE001 - a rule bug must not take the file down
+            log.exception("rule %s failed", active.rule.code)
+            return [
+                Problem(
+                    active.rule.code,
+                    f"internal error in rule {active.rule.name}: {type(e).__name__}: {e}",
+                    severity=Severity.WARNING,
+                )
+            ]
+        for p in found:
+            if p.severity is None:
+                p.severity = active.severity
+        return found
+
+    def exact_tokens(self, text: str, result: LineResult) -> int | None:
+        """Exact tokens of an example (computed on demand and kept with the cached result)."""
+        if result.tokens is not None or result.kind != OBJECT or result.format is None:
+            return result.tokens
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+        result.tokens = fm.example_tokens(self.run.counter, obj, result.format)
+        return result.tokens
+
+
+def _orjson_pos(e: orjson.JSONDecodeError) -> int:
+    return int(getattr(e, "pos", 0) or 0)
+
+
+def _orjson_message(e: orjson.JSONDecodeError) -> str:
+    msg = str(getattr(e, "msg", e))
+    if "surrogates not allowed" in msg or "not valid UTF-8" in msg:
+        return "the line is not valid UTF-8"
+    return msg
+
+
+class Entry:
+    """One line of a document: its text, its ending, its analysis and current index."""
+
+    __slots__ = ("text", "ending", "result", "index", "diags")
+
+    def __init__(self, text: str, ending: str, result: LineResult, index: int) -> None:
+        self.text = text
+        self.ending = ending
+        self.result = result
+        self.index = index
+        self.diags: list[Diagnostic] | None = None
+
+
+@dataclass
+class Summary:
+    path: str | None
+    lines: int
+    examples: int
+    formats: dict[str, int]
+    dataset_format: str | None
+    errors: int
+    warnings: int
+    infos: int
+    model: str
+    profile: str
+    messages_per_example: dict[str, float] = field(default_factory=dict)
+    images: int = 0
+    tokens: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+class Document:
+    """A JSONL document as lines plus per-line results and dataset indexes.
+
+    ``replace_lines`` is the incremental API: it costs in proportion to the lines it touches
+    (plus a renumbering of later lines when the line count changes, done lazily).
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        text: str = "",
+        path: str | None = None,
+        file_size: int | None = None,
+    ) -> None:
+        self.analyzer = analyzer
+        self.path = path
+        self.run = analyzer.run
+        self.entries: list[Entry] = []
+        self.bom = False
+        self.file_size = file_size
+        self.counterpart: Document | None = None
+        self._dirty_from = 0
+        self._flagged: set[Entry] = set()
+        self._invalid: set[Entry] = set()
+        self._format_lines: dict[str, set[Entry]] = {}
+        self._dups: dict[str, dict[bytes, list[Entry]]] = {"exact": {}, "normalized": {}}
+        self._prompts: dict[bytes, list[Entry]] = {}
+        self._targets: Counter[bytes] = Counter()
+        self._objects = 0
+        self._image_examples = 0
+        self._bytes = 0
+        self.set_text(text)
+
+    # -- building and editing -------------------------------------------------------------
+
+    def set_text(self, text: str) -> None:
+        for e in self.entries:
+            self._unindex(e)
+        self.entries = []
+        if text.startswith("\ufeff"):
+            self.bom = True
+            text = text[1:]
+        else:
+            self.bom = False
+        lines, endings = split_lines(text)
+        self.entries = [
+            self._make(t, end, i) for i, (t, end) in enumerate(zip(lines, endings))
+        ]
+        for e in self.entries:
+            self._index(e)
+        self._dirty_from = len(self.entries)
+
+    def _make(self, text: str, ending: str, index: int) -> Entry:
+        return Entry(text, ending, self.analyzer.analyze(text), index)
+
+    def replace_lines(self, start: int, end: int, new_text: str) -> None:
+        """Replace lines ``start..end`` (end exclusive) with ``new_text`` split into lines.
+
+        ``new_text`` has no final line end: the last new line keeps the ending of line end-1.
+        """
+        n = len(self.entries)
+        start = max(0, min(start, n))
+        end = max(start, min(end, n))
+        tail_ending = self.entries[end - 1].ending if end > start else (
+            "\n" if start < n else ""
+        )
+        lines, endings = split_lines(new_text)
+        endings[-1] = tail_ending
+        old = self.entries[start:end]
+        for e in old:
+            self._unindex(e)
+        new = [self._make(t, en, start + i) for i, (t, en) in enumerate(zip(lines, endings))]
+        self.entries[start:end] = new
+        for e in new:
+            self._index(e)
+        if len(new) != len(old):
+            self._dirty_from = min(self._dirty_from, start + len(new))
+        self._fix_final_ending()
+
+    def apply_change(
+        self, start: tuple[int, int], end: tuple[int, int], text: str
+    ) -> None:
+        """Apply an editor change: replace the range (line, column)–(line, column) by ``text``.
+
+        Columns are code points. A range ending at the start of a line after the last one is
+        clamped to the end of the document.
+        """
+        self._renumber()
+        n = len(self.entries)
+        (sl, sc), (el, ec) = start, end
+        if sl >= n:
+            sl, sc = n - 1, len(self.entries[-1].text)
+        if el >= n:
+            el, ec = n - 1, len(self.entries[-1].text)
+        first, last = self.entries[sl], self.entries[el]
+        if sl == 0 and self.bom:
+            pass
+        joined = first.text[:sc] + text + last.text[ec:]
+        if el > sl or "\n" in text or "\r" in text or joined != first.text:
+            if el == sl and "\n" not in text and "\r" not in text:
+                self._replace_one(sl, joined)
+            else:
+                self.replace_lines(sl, el + 1, joined)
+
+    def _replace_one(self, line: int, text: str) -> None:
+        e = self.entries[line]
+        if e.text == text:
+            return
+        self._unindex(e)
+        e.text = text
+        e.result = self.analyzer.analyze(text)
+        e.diags = None
+        self._index(e)
+
+    def _fix_final_ending(self) -> None:
+        if self.entries and self.entries[-1].ending:
+            self.entries[-1].ending = ""
+
+    def _renumber(self) -> None:
+        if self._dirty_from < len(self.entries):
+            entries = self.entries
+            for i in range(self._dirty_from, len(entries)):
+                entries[i].index = i
+        self._dirty_from = len(self.entries)
+
+    def _index(self, e: Entry) -> None:
+        r = e.result
+        self._bytes += r.size + len(e.ending)
+        if r.problems:
+            self._flagged.add(e)
+        if r.kind == INVALID:
+            self._invalid.add(e)
+        if r.kind != OBJECT:
+            return
+        self._objects += 1
+        if r.format is not None:
+            self._format_lines.setdefault(r.format, set()).add(e)
+        if r.exact_key is not None:
+            self._dups["exact"].setdefault(r.exact_key, []).append(e)
+        if r.norm_key is not None:
+            self._dups["normalized"].setdefault(r.norm_key, []).append(e)
+        if r.prompt_key is not None:
+            self._prompts.setdefault(r.prompt_key, []).append(e)
+        if r.target_key is not None:
+            self._targets[r.target_key] += 1
+        if r.n_images:
+            self._image_examples += 1
+
+    def _unindex(self, e: Entry) -> None:
+        r = e.result
+        self._bytes -= r.size + len(e.ending)
+        self._flagged.discard(e)
+        self._invalid.discard(e)
+        if r.kind != OBJECT:
+            return
+        self._objects -= 1
+        if r.format is not None:
+            self._format_lines.get(r.format, set()).discard(e)
+        for kind, key in (("exact", r.exact_key), ("normalized", r.norm_key)):
+            if key is not None:
+                _remove_from(self._dups[kind], key, e)
+        if r.prompt_key is not None:
+            _remove_from(self._prompts, r.prompt_key, e)
+        if r.target_key is not None:
+            self._targets[r.target_key] -= 1
+            if self._targets[r.target_key] <= 0:
+                del self._targets[r.target_key]
+        if r.n_images:
+            self._image_examples -= 1
+
+    # -- text ------------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        body = "".join(e.text + e.ending for e in self.entries)
+        return ("\ufeff" + body) if self.bom else body
+
+    # -- DatasetView -----------------------------------------------------------------------
+
+    @property
+    def line_count(self) -> int:
+        return len(self.entries)
+
+    @property
+    def example_count(self) -> int:
+        return self._objects
+
+    @property
+    def byte_size(self) -> int:
+        if self.file_size is not None:
+            return self.file_size
+        return self._bytes + (3 if self.bom else 0)
+
+    def line_text(self, line: int) -> str:
+        return self.entries[line].text
+
+    def line_result(self, line: int) -> LineResult:
+        return self.entries[line].result
+
+    def is_last_line(self, line: int) -> bool:
+        return line == len(self.entries) - 1
+
+    def dataset_format(self) -> str | None:
+        configured = self.run.settings.format
+        if configured in fm.FORMATS:
+            return configured
+        if configured == "none":
+            return None
+        counts = self.format_counts()
+        if not counts:
+            return None
+        # Majority; ties go to the format of the earliest line (stable for users).
+        best = max(counts.values())
+        tied = [f for f, c in counts.items() if c == best]
+        if len(tied) == 1:
+            return tied[0]
+        self._renumber()
+        return min(tied, key=lambda f: min(e.index for e in self._format_lines[f]))
+
+    def format_counts(self) -> Mapping[str, int]:
+        return {f: len(s) for f, s in self._format_lines.items() if s}
+
+    def lines_of_format(self, fmt: str) -> Iterator[int]:
+        self._renumber()
+        return iter(sorted(e.index for e in self._format_lines.get(fmt, ())))
+
+    def duplicate_groups(self, kind: str) -> Iterator[list[int]]:
+        self._renumber()
+        for group in self._dups[kind].values():
+            if len(group) > 1:
+                yield sorted(e.index for e in group)
+
+    def conflicting_groups(self) -> Iterator[list[int]]:
+        """Lines sharing a prompt whose targets differ (lines, sorted)."""
+        self._renumber()
+        for group in self._prompts.values():
+            if len(group) > 1 and len({e.result.target_key for e in group}) > 1:
+                yield sorted(e.index for e in group)
+
+    def target_variety(self) -> tuple[int, int]:
+        """(distinct targets, examples with a target)."""
+        return len(self._targets), sum(self._targets.values())
+
+    def image_example_count(self) -> int:
+        return self._image_examples
+
+    def invalid_line_count(self) -> int:
+        return len(self._invalid)
+
+    def first_invalid_lines(self, limit: int) -> list[int]:
+        self._renumber()
+        return sorted(e.index for e in self._invalid)[:limit]
+
+    def counterpart_overlap(self) -> Iterator[tuple[int, int]]:
+        """(line here, line in the other file) for examples present in both files."""
+        other = self.counterpart
+        if other is None:
+            return
+        self._renumber()
+        other._renumber()
+        theirs = other._dups["exact"]
+        for key, group in self._dups["exact"].items():
+            if key in theirs:
+                first_other = min(e.index for e in theirs[key])
+                for e in group:
+                    yield e.index, first_other
+
+    # -- diagnostics -----------------------------------------------------------------------
+
+    def diagnostics(self) -> list[Diagnostic]:
+        self._renumber()
+        out: list[Diagnostic] = []
+        last = len(self.entries) - 1
+        for e in self._flagged:
+            if e.diags is None:
+                e.diags = [self._place(e.text, p, 0) for p in e.result.problems]
+            if e.index == last and e.result.kind == BLANK:
+                continue  # the empty segment after the final newline
+            for d in e.diags:
+                out.append(_at_line(d, e.index))
+        suppressed: list[tuple[int, int]] = []
+        for active in self.analyzer.rules.dataset:
+            try:
+                found = list(active.rule.check(self, active.options))
+            except Exception as ex:  # noqa: BLE001
+                log.exception("dataset rule %s failed", active.rule.code)
+                found = [Problem(active.rule.code, f"internal error: {ex}", line=0,
+                                 severity=Severity.WARNING)]
+            for p in found:
+                if p.severity is None:
+                    p.severity = active.severity
+                if p.data and "suppress" in p.data:
+                    suppressed.append(tuple(p.data["suppress"]))
+                line = p.line if p.line is not None else 0
+                line = max(0, min(line, last))
+                out.append(self._place(self.entries[line].text, p, line))
+        if suppressed:
+            out = [d for d in out if not _is_suppressed(d, suppressed)]
+        out.sort(key=Diagnostic.sort_key)
+        return out
+
+    def _place(self, text: str, p: Problem, line: int) -> Diagnostic:
+        if p.span is not None:
+            start, end = p.span
+        else:
+            start, end = locate(text, p.pointer, p.part)
+        rule = self.analyzer.rules.by_code.get(p.code)
+        name = rule.rule.name if rule else p.code
+        related = []
+        for rel in p.related:
+            if 0 <= rel.line < len(self.entries):
+                rtext = self.entries[rel.line].text
+                rs, re_ = locate(rtext, rel.pointer, "value")
+                related.append((rel.line, rs, re_, rel.message))
+        end_line = p.end_line if p.end_line is not None else line
+        if end_line != line and p.span is None:
+            end = len(self.entries[end_line].text) if end_line < len(self.entries) else end
+        return Diagnostic(
+            line=line,
+            column=start,
+            end_line=end_line,
+            end_column=end,
+            code=p.code,
+            name=name,
+            severity=p.severity or Severity.WARNING,
+            message=p.message,
+            fix=p.fix,
+            related=related,
+            data=p.data,
+        )
+
+    def line_diagnostics(self, line: int) -> list[Diagnostic]:
+        """Diagnostics of one line (for hovers and code actions), placed at that line."""
+        self._renumber()
+        e = self.entries[line]
+        if e.diags is None:
+            e.diags = [self._place(e.text, p, 0) for p in e.result.problems]
+        return [_at_line(d, line) for d in e.diags]
+
+    # -- summary ---------------------------------------------------------------------------
+
+    def summary(self, with_tokens: bool = False, diagnostics: Sequence[Diagnostic] | None = None
+                ) -> Summary:
+        diags = self.diagnostics() if diagnostics is None else diagnostics
+        sev = Counter(d.severity for d in diags)
+        msgs = [e.result.n_messages for e in self.entries if e.result.kind == OBJECT]
+        s = Summary(
+            path=self.path,
+            lines=len(self.entries) - (1 if self.entries and not self.entries[-1].text.strip()
+                                       and len(self.entries) > 1 else 0),
+            examples=self._objects,
+            formats=dict(self.format_counts()),
+            dataset_format=self.dataset_format(),
+            errors=sev.get(Severity.ERROR, 0),
+            warnings=sev.get(Severity.WARNING, 0),
+            infos=sev.get(Severity.INFO, 0) + sev.get(Severity.HINT, 0),
+            model=self.run.settings.model,
+            profile=self.run.settings.profile,
+            images=self._image_examples,
+        )
+        if msgs:
+            s.messages_per_example = {
+                "min": min(msgs), "max": max(msgs), "mean": round(statistics.fmean(msgs), 2),
+                "median": statistics.median(msgs),
+            }
+        if with_tokens:
+            s.tokens = self.token_stats()
+        return s
+
+    def token_stats(self, num_threads: int = 2) -> dict[str, Any]:
+        from tunelint.stats import token_stats
+
+        return token_stats(self, num_threads=num_threads)
+
+
+def _remove_from(table: dict[bytes, list[Entry]], key: bytes, e: Entry) -> None:
+    group = table.get(key)
+    if not group:
+        return
+    for i, x in enumerate(group):
+        if x is e:
+            del group[i]
+            break
+    if not group:
+        del table[key]
+
+
+def _at_line(d: Diagnostic, line: int) -> Diagnostic:
+    return Diagnostic(
+        line=line,
+        column=d.column,
+        end_line=line + (d.end_line - d.line),
+        end_column=d.end_column,
+        code=d.code,
+        name=d.name,
+        severity=d.severity,
+        message=d.message,
+        fix=d.fix,
+        related=d.related,
+        data=d.data,
+    )
+
+
+def _is_suppressed(d: Diagnostic, ranges: list[tuple[int, int]]) -> bool:
+    if d.code not in ("TL101", "TL103", "TL006"):
+        return False
+    return any(a <= d.line <= b for a, b in ranges)
+
+
+def related(line: int, message: str, pointer: str | None = None) -> Related:
+    return Related(line=line, message=message, pointer=pointer)

@@ -1,0 +1,113 @@
+"""The vocabulary every part of tunelint shares: severities, fixes, problems, diagnostics."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class Severity(enum.IntEnum):
+    """Same numbering as LSP's DiagnosticSeverity, so the server can pass it through."""
+
+    ERROR = 1
+    WARNING = 2
+    INFO = 3
+    HINT = 4
+
+    @classmethod
+    def parse(cls, name: str | Severity) -> Severity:
+        if isinstance(name, Severity):
+            return name
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown severity {name!r}: use error, warning, info or hint"
+            ) from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+Part = Literal["value", "key", "member"]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace something inside one line's JSON, addressed by a JSON pointer.
+
+    ``part="value"`` replaces the value, ``"key"`` the key string (with its quotes),
+    ``"member"`` the whole ``"key": value`` pair; a member edit with an empty
+    ``new_text`` deletes the member together with its separating comma.
+    """
+
+    pointer: str
+    part: Part
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A fix for one problem. Only ``safe`` fixes run in fix-all and ``--fix``."""
+
+    title: str
+    safe: bool
+    edits: tuple[Edit, ...] = ()
+    # Replace the whole line with this text (None: no whole-line replacement).
+    line_text: str | None = None
+    # Replace the line by several lines (e.g. splitting); None: not used.
+    delete_line: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place a problem refers to (the first copy of a duplicate, a tool call)."""
+
+    line: int
+    message: str
+    pointer: str | None = None
+    path: str | None = None
+
+
+@dataclass(slots=True)
+class Problem:
+    """What a rule reports. Positions are resolved later, only for problems that are shown.
+
+    A problem points into its line by ``pointer`` (a JSON pointer, resolved to a column range
+    by the position-aware scanner) or by ``span`` (character columns), or at the whole line.
+    ``line`` is set only by dataset-level rules; line rules leave it to the engine.
+    """
+
+    code: str
+    message: str
+    pointer: str | None = None
+    part: Part = "value"
+    span: tuple[int, int] | None = None
+    severity: Severity | None = None
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
+    line: int | None = None
+    end_line: int | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    """A problem placed in a document: 0-based lines, columns in code points of the line."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    fix: Fix | None = None
+    related: list[tuple[int, int, int, str]] = field(default_factory=list)
+    data: dict[str, Any] | None = None
+
+    def sort_key(self) -> tuple[int, int, str]:
+        return (self.line, self.column, self.code)

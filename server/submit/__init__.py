@@ -1,0 +1,1 @@
+"""Uploading a dataset and starting a fine-tuning job (``tunelint submit``)."""

@@ -1,0 +1,198 @@
+"""Exact token counts with tiktoken, from encodings shipped inside the package.
+
+Nothing here downloads: the BPE rank files live in ``tunelint/data/encodings`` and are checked
+against the sha256 that tiktoken itself expects before use.
+
+Counting follows the way OpenAI's cookbook counts a chat example for billing: each message costs
+3 tokens plus the tokens of each of its string values (+1 for a ``name``), and the reply is primed
+with 3 more. Tool definitions are counted as the tokens of their compact JSON plus 3 per tool, and
+images by their detail level (see docs/tokens.md). Repeated strings (system prompts) are encoded
+once per process.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import tiktoken
+
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+TOKENS_PER_TOOL = 3
+IMAGE_LOW_DETAIL = 85
+IMAGE_TILE = 170
+
+# sha256 of the official files, equal to tiktoken's expected_hash for each.
+_EXPECTED_SHA256 = {
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+}
+
+_lock = threading.Lock()
+
+
+class EncodingError(RuntimeError):
+    pass
+
+
+def _load_ranks(name: str) -> dict[bytes, int]:
+    if name not in _EXPECTED_SHA256:
+        raise EncodingError(f"encoding {name!r} is not shipped with tunelint")
+    data = (resources.files("tunelint") / "data" / "encodings" / f"{name}.tiktoken").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != _EXPECTED_SHA256[name]:
+        raise EncodingError(
+            f"the shipped {name} encoding is corrupt (sha256 {digest}); reinstall tunelint"
+        )
+    ranks: dict[bytes, int] = {}
+    for line in data.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+@cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """Build the encoding from the shipped ranks and tiktoken's own definition of it.
+
+    tiktoken's constructors (``tiktoken_ext.openai_public``) fetch their rank file by URL; we let
+    them supply the split pattern and special tokens but hand them the verified local ranks.
+    """
+    from tiktoken_ext import openai_public
+
+    ranks = _load_ranks(name)
+    with _lock:
+        original = openai_public.load_tiktoken_bpe
+        openai_public.load_tiktoken_bpe = lambda *_a, **_k: ranks
+        try:
+            spec = getattr(openai_public, name)()
+        finally:
+            openai_public.load_tiktoken_bpe = original
+    return tiktoken.Encoding(
+        name=spec["name"],
+        pat_str=spec["pat_str"],
+        mergeable_ranks=spec["mergeable_ranks"],
+        special_tokens=spec["special_tokens"],
+        explicit_n_vocab=spec.get("explicit_n_vocab"),
+    )
+
+
+def special_tokens(name: str) -> frozenset[str]:
+    return frozenset(get_encoding(name).special_tokens_set)
+
+
+class TokenCounter:
+    """Counts tokens of strings with a per-string cache (repeated prompts are encoded once)."""
+
+    def __init__(self, encoding: str, cache_size: int = 200_000) -> None:
+        self.encoding_name = encoding
+        self._enc: tiktoken.Encoding | None = None
+        self._cache: dict[str, int] = {}
+        self._cache_size = cache_size
+
+    @property
+    def enc(self) -> tiktoken.Encoding:
+        if self._enc is None:
+            self._enc = get_encoding(self.encoding_name)
+        return self._enc
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        hit = self._cache.get(text)
+        if hit is not None:
+            return hit
+        n = len(self.enc.encode_ordinary(text))
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[text] = n
+        return n
+
+    def prefetch(self, texts: Iterable[str], num_threads: int = 2) -> None:
+        """Batch-encode strings not yet cached, with tiktoken's threads (whole-file stats)."""
+        todo = list({t for t in texts if t and t not in self._cache})
+        if not todo:
+            return
+        encoded = self.enc.encode_ordinary_batch(todo, num_threads=num_threads)
+        if len(self._cache) + len(todo) > self._cache_size:
+            self._cache.clear()
+        for text, toks in zip(todo, encoded):
+            self._cache[text] = len(toks)
+
+
+def message_strings(message: Any) -> Iterable[str]:
+    """The strings of a message that are billed (content text, name, tool-call fields)."""
+    if not isinstance(message, dict):
+        return
+    for key, value in message.items():
+        if key == "weight":
+            continue
+        yield from _strings(value)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item.get("type") == "image_url":
+                continue
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k in ("type",):
+                continue
+            yield from _strings(v)
+
+
+def image_tokens(part: dict[str, Any]) -> int:
+    """Tokens an image part costs: 85 at low detail; high/auto assumed 4 tiles when unknown."""
+    image = part.get("image_url")
+    detail = image.get("detail", "auto") if isinstance(image, dict) else "auto"
+    if detail == "low":
+        return IMAGE_LOW_DETAIL
+    # Without decoding the image its size is unknown; 512px tiles of a 1024x1024 image.
+    return IMAGE_LOW_DETAIL + IMAGE_TILE * 4
+
+
+def _images(message: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(message, dict) and isinstance(message.get("content"), list):
+        for part in message["content"]:
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                yield part
+
+
+def count_message(counter: TokenCounter, message: Any) -> int:
+    n = TOKENS_PER_MESSAGE
+    for s in message_strings(message):
+        n += counter.count(s)
+    if isinstance(message, dict) and "name" in message:
+        n += TOKENS_PER_NAME
+    for part in _images(message):
+        n += image_tokens(part)
+    return n
+
+
+def count_tools(counter: TokenCounter, tools: Any) -> int:
+    if not isinstance(tools, list):
+        return 0
+    import orjson
+
+    n = 0
+    for tool in tools:
+        n += TOKENS_PER_TOOL + counter.count(orjson.dumps(tool).decode())
+    return n
+
+
+def count_messages(counter: TokenCounter, messages: list[Any], tools: Any = None) -> int:
+    return sum(count_message(counter, m) for m in messages) + REPLY_PRIMING + count_tools(
+        counter, tools
+    )

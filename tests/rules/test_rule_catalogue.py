@@ -1,0 +1,76 @@
+"""Every rule: metadata, documented examples that pass and fail, and fixtures that pass and fail."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tunelint.config import Settings, settings_from_mapping
+from tunelint.docs import doc_examples, rules_markdown
+from tunelint.engine import Analyzer, Document
+from tunelint.rules import Rule, all_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+RULE_FIXTURES = ROOT / "fixtures" / "rules"
+RULES = all_rules()
+IDS = [r.name for r in RULES]
+
+
+def _settings_for(r: Rule, extra: dict[str, object] | None = None) -> Settings:
+    table: dict[str, object] = {}
+    cfg = RULE_FIXTURES / r.name / "tunelint.toml"
+    if cfg.exists():
+        table.update(tomllib.loads(cfg.read_text("utf-8")))
+    table.update(extra or {})
+    if not r.default_enabled:
+        table["extend-select"] = [r.code]
+    return settings_from_mapping(table)
+
+
+def _codes(text: str, settings: Settings, path: str | None = None) -> set[str]:
+    doc = Document(Analyzer(settings, path), text, path=path)
+    return {d.code for d in doc.diagnostics()}
+
+
+@pytest.mark.parametrize("r", RULES, ids=IDS)
+def test_rule_metadata(r: Rule) -> None:
+    assert r.doc.strip(), f"{r.name} has no docstring"
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Fix"):
+        assert heading in r.doc, f"{r.name}: docstring lacks {heading!r}"
+    if r.fix in ("safe", "unsafe", "sometimes"):
+        assert "## Fix" in r.doc
+
+
+@pytest.mark.parametrize("r", RULES, ids=IDS)
+def test_rule_fixtures(r: Rule) -> None:
+    folder = RULE_FIXTURES / r.name
+    fail = next(iter(sorted(folder.glob("fail.*"))), None)
+    ok = next(iter(sorted(folder.glob("pass.*"))), None)
+    assert fail is not None and ok is not None, f"{folder} needs pass.* and fail.* fixtures"
+    settings = _settings_for(r)
+    fail_text = fail.read_bytes().decode("utf-8", "surrogateescape")
+    pass_text = ok.read_bytes().decode("utf-8", "surrogateescape")
+    assert r.code in _codes(fail_text, settings, str(fail)), f"{fail} does not trigger {r.code}"
+    assert r.code not in _codes(pass_text, settings, str(ok)), f"{ok} triggers {r.code}"
+
+
+@pytest.mark.parametrize("r", RULES, ids=IDS)
+def test_rule_doc_examples(r: Rule) -> None:
+    ex = doc_examples(r)
+    settings = _settings_for(r, ex.settings)  # type: ignore[arg-type]
+    if ex.failing is not None:
+        assert r.code in _codes(ex.failing, settings), f"{r.name}: failing doc example passes"
+    if ex.passing is not None:
+        assert r.code not in _codes(ex.passing, settings), f"{r.name}: passing doc example fails"
+
+
+def test_docs_are_generated_and_fresh() -> None:
+    current = (ROOT / "docs" / "rules.md").read_text("utf-8")
+    assert current == rules_markdown(), "docs/rules.md is stale: run `python -m tunelint.docs`"
+
+
+def test_codes_and_names_unique() -> None:
+    assert len({r.code for r in RULES}) == len(RULES)
+    assert len({r.name for r in RULES}) == len(RULES)
