@@ -142,10 +142,12 @@ def apply_safe_fixes(doc: Any, path: str, max_passes: int = 10) -> int:
             if d.line in used_lines or (d.fix.delete_line and (d.line + 1) in used_lines):
                 continue  # one fix per line per pass: later passes see the new text
             try:
-                resolved = resolve_fix(d.fix, d.line, lines[d.line], len(lines))
+                through = d.fix.through_line
+                resolved = resolve_fix(d.fix, d.line, lines[d.line], len(lines),
+                                       lines[through] if through is not None else None)
             except FixError:
                 continue
-            touched = {e.line for e in resolved} | {e.end_line for e in resolved}
+            touched = {ln for e in resolved for ln in range(e.line, e.end_line + 1)}
             if touched & used_lines:
                 continue
             used_lines |= touched

@@ -15,6 +15,7 @@ class DocExample:
     failing: str | None
     passing: str | None
     settings: dict[str, object]
+    passing_settings: dict[str, object]
 
 
 def rule_markdown(r: Rule, level: int = 2) -> str:
@@ -47,6 +48,7 @@ def doc_examples(r: Rule) -> DocExample:
     use = doc.find("Use instead:")
     failing = passing = None
     settings: dict[str, object] = {}
+    passing_settings: dict[str, object] = {}
     if ex >= 0:
         m = _FENCE.search(doc, ex, use if use > ex else len(doc))
         if m:
@@ -57,7 +59,9 @@ def doc_examples(r: Rule) -> DocExample:
         m = _FENCE.search(doc, use)
         if m:
             passing = m.group(2)
-    return DocExample(failing, passing, settings)
+            if m.group(1).strip():
+                passing_settings = json.loads(m.group(1).strip())
+    return DocExample(failing, passing, settings, passing_settings)
 
 
 def rules_markdown() -> str:

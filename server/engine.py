@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -344,6 +343,10 @@ class Document:
         self._format_lines: dict[str, set[Entry]] = {}
         self._dups: dict[str, dict[bytes, list[Entry]]] = {"exact": {}, "normalized": {}}
         self._prompts: dict[bytes, list[Entry]] = {}
+        # Keys whose group has two or more lines: what dataset rules report, without scanning
+        # every group on each edit.
+        self._multi: dict[str, set[bytes]] = {"exact": set(), "normalized": set(), "prompt": set()}
+        self._message_counts: Counter[int] = Counter()
         self._targets: Counter[bytes] = Counter()
         self._objects = 0
         self._image_examples = 0
@@ -454,12 +457,13 @@ class Document:
         self._objects += 1
         if r.format is not None:
             self._format_lines.setdefault(r.format, set()).add(e)
+        self._message_counts[r.n_messages] += 1
         if r.exact_key is not None:
-            self._dups["exact"].setdefault(r.exact_key, []).append(e)
+            self._add_to(self._dups["exact"], "exact", r.exact_key, e)
         if r.norm_key is not None:
-            self._dups["normalized"].setdefault(r.norm_key, []).append(e)
+            self._add_to(self._dups["normalized"], "normalized", r.norm_key, e)
         if r.prompt_key is not None:
-            self._prompts.setdefault(r.prompt_key, []).append(e)
+            self._add_to(self._prompts, "prompt", r.prompt_key, e)
         if r.target_key is not None:
             self._targets[r.target_key] += 1
         if r.n_images:
@@ -475,17 +479,40 @@ class Document:
         self._objects -= 1
         if r.format is not None:
             self._format_lines.get(r.format, set()).discard(e)
+        self._message_counts[r.n_messages] -= 1
+        if self._message_counts[r.n_messages] <= 0:
+            del self._message_counts[r.n_messages]
         for kind, key in (("exact", r.exact_key), ("normalized", r.norm_key)):
             if key is not None:
-                _remove_from(self._dups[kind], key, e)
+                self._remove_from(self._dups[kind], kind, key, e)
         if r.prompt_key is not None:
-            _remove_from(self._prompts, r.prompt_key, e)
+            self._remove_from(self._prompts, "prompt", r.prompt_key, e)
         if r.target_key is not None:
             self._targets[r.target_key] -= 1
             if self._targets[r.target_key] <= 0:
                 del self._targets[r.target_key]
         if r.n_images:
             self._image_examples -= 1
+
+    def _add_to(self, table: dict[bytes, list[Entry]], kind: str, key: bytes, e: Entry) -> None:
+        group = table.setdefault(key, [])
+        group.append(e)
+        if len(group) == 2:
+            self._multi[kind].add(key)
+
+    def _remove_from(self, table: dict[bytes, list[Entry]], kind: str, key: bytes,
+                     e: Entry) -> None:
+        group = table.get(key)
+        if not group:
+            return
+        for i, x in enumerate(group):
+            if x is e:
+                del group[i]
+                break
+        if len(group) < 2:
+            self._multi[kind].discard(key)
+        if not group:
+            del table[key]
 
     # -- text ------------------------------------------------------------------------------
 
@@ -516,6 +543,23 @@ class Document:
     def line_result(self, line: int) -> LineResult:
         return self.entries[line].result
 
+    def line_ending(self, line: int) -> str:
+        return self.entries[line].ending
+
+    def line_kind(self, line: int) -> int:
+        return self.entries[line].result.kind
+
+    def line_keys(self, line: int) -> tuple[bytes | None, bytes | None]:
+        """(exact key, target key) of a line."""
+        r = self.entries[line].result
+        return r.exact_key, r.target_key
+
+    def has_bom(self) -> bool:
+        return self.bom
+
+    def counterpart_path(self) -> str | None:
+        return self.counterpart.path if self.counterpart is not None else None
+
     def is_last_line(self, line: int) -> bool:
         return line == len(self.entries) - 1
 
@@ -545,15 +589,16 @@ class Document:
 
     def duplicate_groups(self, kind: str) -> Iterator[list[int]]:
         self._renumber()
-        for group in self._dups[kind].values():
-            if len(group) > 1:
-                yield sorted(e.index for e in group)
+        table = self._dups[kind]
+        for key in list(self._multi[kind]):
+            yield sorted(e.index for e in table[key])
 
     def conflicting_groups(self) -> Iterator[list[int]]:
         """Lines sharing a prompt whose targets differ (lines, sorted)."""
         self._renumber()
-        for group in self._prompts.values():
-            if len(group) > 1 and len({e.result.target_key for e in group}) > 1:
+        for key in list(self._multi["prompt"]):
+            group = self._prompts[key]
+            if len({e.result.target_key for e in group}) > 1:
                 yield sorted(e.index for e in group)
 
     def target_variety(self) -> tuple[int, int]:
@@ -662,7 +707,6 @@ class Document:
                 ) -> Summary:
         diags = self.diagnostics() if diagnostics is None else diagnostics
         sev = Counter(d.severity for d in diags)
-        msgs = [e.result.n_messages for e in self.entries if e.result.kind == OBJECT]
         s = Summary(
             path=self.path,
             lines=len(self.entries) - (1 if self.entries and not self.entries[-1].text.strip()
@@ -677,11 +721,8 @@ class Document:
             profile=self.run.settings.profile,
             images=self._image_examples,
         )
-        if msgs:
-            s.messages_per_example = {
-                "min": min(msgs), "max": max(msgs), "mean": round(statistics.fmean(msgs), 2),
-                "median": statistics.median(msgs),
-            }
+        if self._message_counts:
+            s.messages_per_example = _counter_stats(self._message_counts)
         if with_tokens:
             s.tokens = self.token_stats()
         return s
@@ -692,16 +733,21 @@ class Document:
         return token_stats(self, num_threads=num_threads)
 
 
-def _remove_from(table: dict[bytes, list[Entry]], key: bytes, e: Entry) -> None:
-    group = table.get(key)
-    if not group:
-        return
-    for i, x in enumerate(group):
-        if x is e:
-            del group[i]
+def _counter_stats(counts: Counter[int]) -> dict[str, float]:
+    """min/max/mean/median of a multiset kept as value -> count (cost: distinct values)."""
+    total = sum(counts.values())
+    values = sorted(counts)
+    mean = sum(v * c for v, c in counts.items()) / total
+    half, seen, median = (total - 1) / 2, 0, float(values[0])
+    lower: float | None = None
+    for v in values:
+        seen += counts[v]
+        if lower is None and seen > int(half):
+            lower = v
+        if seen > int(half + 0.5):
+            median = (lower + v) / 2 if lower is not None else float(v)
             break
-    if not group:
-        del table[key]
+    return {"min": values[0], "max": values[-1], "mean": round(mean, 2), "median": median}
 
 
 def _at_line(d: Diagnostic, line: int) -> Diagnostic:

@@ -28,8 +28,11 @@ class FixError(ValueError):
 
 
 def resolve_fix(fix: Fix, line: int, text: str, line_count: int,
-                next_line_exists: bool = True) -> list[TextEdit]:
-    """Concrete edits for ``fix`` on line ``line`` whose text is ``text``."""
+                through_text: str | None = None) -> list[TextEdit]:
+    """Concrete edits for ``fix`` on line ``line`` whose text is ``text``.
+
+    ``through_text`` is the text of ``fix.through_line`` when the fix replaces several lines.
+    """
     if fix.delete_line:
         if line + 1 < line_count:
             return [TextEdit(line, 0, line + 1, 0, "")]
@@ -38,6 +41,10 @@ def resolve_fix(fix: Fix, line: int, text: str, line_count: int,
             return [TextEdit(line - 1, -1, line, len(text), "")]
         return [TextEdit(line, 0, line, len(text), "")]
     if fix.line_text is not None:
+        if fix.through_line is not None and fix.through_line > line:
+            if through_text is None:
+                raise FixError("the text of the last replaced line is needed")
+            return [TextEdit(line, 0, fix.through_line, len(through_text), fix.line_text)]
         return [TextEdit(line, 0, line, len(text), fix.line_text)]
     try:
         spans = scan(text).spans

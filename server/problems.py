@@ -57,8 +57,9 @@ class Fix:
     edits: tuple[Edit, ...] = ()
     # Replace the whole line with this text (None: no whole-line replacement).
     line_text: str | None = None
-    # Replace the line by several lines (e.g. splitting); None: not used.
     delete_line: bool = False
+    # With line_text: replace the lines from the problem's line through this one (inclusive).
+    through_line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,12 @@ def _settings_for(r: Rule, extra: dict[str, object] | None = None) -> Settings:
     return settings_from_mapping(table)
 
 
-def _codes(text: str, settings: Settings, path: str | None = None) -> set[str]:
+def _codes(text: str, settings: Settings, path: str | None = None,
+           validation: Path | None = None) -> set[str]:
     doc = Document(Analyzer(settings, path), text, path=path)
+    if validation is not None and validation.exists():
+        doc.counterpart = Document(Analyzer(settings), validation.read_text("utf-8"),
+                                   path=str(validation))
     return {d.code for d in doc.diagnostics()}
 
 
@@ -47,13 +51,19 @@ def test_rule_metadata(r: Rule) -> None:
 def test_rule_fixtures(r: Rule) -> None:
     folder = RULE_FIXTURES / r.name
     fail = next(iter(sorted(folder.glob("fail.*"))), None)
-    ok = next(iter(sorted(folder.glob("pass.*"))), None)
+    ok = next((p for p in sorted(folder.glob("pass.*")) if ".validation." not in p.name), None)
     assert fail is not None and ok is not None, f"{folder} needs pass.* and fail.* fixtures"
     settings = _settings_for(r)
     fail_text = fail.read_bytes().decode("utf-8", "surrogateescape")
     pass_text = ok.read_bytes().decode("utf-8", "surrogateescape")
-    assert r.code in _codes(fail_text, settings, str(fail)), f"{fail} does not trigger {r.code}"
-    assert r.code not in _codes(pass_text, settings, str(ok)), f"{ok} triggers {r.code}"
+    # A validation file beside the fixtures (validation.jsonl / pass.validation.jsonl) is
+    # checked against, as with --validation-file.
+    assert r.code in _codes(fail_text, settings, str(fail), folder / "validation.jsonl"), (
+        f"{fail} does not trigger {r.code}"
+    )
+    assert r.code not in _codes(pass_text, settings, str(ok), folder / "pass.validation.jsonl"), (
+        f"{ok} triggers {r.code}"
+    )
 
 
 @pytest.mark.parametrize("r", RULES, ids=IDS)
@@ -63,6 +73,7 @@ def test_rule_doc_examples(r: Rule) -> None:
     if ex.failing is not None:
         assert r.code in _codes(ex.failing, settings), f"{r.name}: failing doc example passes"
     if ex.passing is not None:
+        settings = _settings_for(r, ex.passing_settings)  # type: ignore[arg-type]
         assert r.code not in _codes(ex.passing, settings), f"{r.name}: passing doc example fails"
 
 
