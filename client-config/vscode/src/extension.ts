@@ -2,6 +2,7 @@
 // status-bar item with the current file's example count and problems.
 import * as vscode from "vscode";
 import {
+  DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
@@ -16,11 +17,13 @@ import {
   CLIENT_NAME,
   clientOptionsData,
   countExamples,
+  explicitValue,
   type FileCounts,
   LANGUAGE_ID,
   isDatasetPath,
   SECTION,
   serverExecutable,
+  serverSettings,
   statusText,
   statusTooltip,
 } from "./options";
@@ -39,6 +42,12 @@ let statusItem: vscode.StatusBarItem | undefined;
 
 function config(resource?: vscode.Uri): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION, resource);
+}
+
+/** The settings the user set explicitly for `resource` (defaults left to the server). */
+function settingsFor(resource?: vscode.Uri): Record<string, unknown> {
+  const c = config(resource);
+  return serverSettings((key) => explicitValue(c.inspect(key)));
 }
 
 /** Interpreters of the selected Python environment (ms-python.python), best first. */
@@ -103,15 +112,26 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   outputChannel?.appendLine(`tunelint: starting ${server.command} ${server.args.join(" ")} (${server.source})`);
   const exe = serverExecutable(server, workspaceCwd());
   const serverOptions: ServerOptions = { ...exe, transport: TransportKind.stdio };
-  const data = clientOptionsData((key) => config().get(key));
+  const data = clientOptionsData((key) => explicitValue(config().inspect(key)));
   const clientOptions: LanguageClientOptions = {
     ...data,
     outputChannel,
     synchronize: {
-      ...data.synchronize,
-      fileEvents: vscode.workspace.createFileSystemWatcher(
-        "**/{tunelint.toml,pyproject.toml}",
-      ),
+      fileEvents: vscode.workspace.createFileSystemWatcher("**/{tunelint.toml,pyproject.toml}"),
+    },
+    middleware: {
+      workspace: {
+        // Answer workspace/configuration for our section with explicit settings only.
+        configuration: async (params, token, next) => {
+          const answers = await next(params, token);
+          if (!Array.isArray(answers)) return answers;
+          return params.items.map((item, i) =>
+            item.section === SECTION
+              ? settingsFor(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined)
+              : answers[i],
+          );
+        },
+      },
     },
   };
   client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
@@ -283,7 +303,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await stopClient();
         await startClient(context);
       }
-      if (e.affectsConfiguration(SECTION)) updateStatus();
+      if (e.affectsConfiguration(SECTION)) {
+        if (client?.isRunning()) {
+          void client.sendNotification(DidChangeConfigurationNotification.type, {
+            settings: { [SECTION]: settingsFor() },
+          });
+        }
+        updateStatus();
+      }
     }),
     { dispose: () => timer && clearTimeout(timer) },
   );

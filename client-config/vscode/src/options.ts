@@ -10,7 +10,8 @@ export const FILE_PATTERN = "**/*.{jsonl,ndjson}";
 
 /** The server settings: the keys under `tunelint.` that are sent to the server (everything but
  * the client-only ones), in the shape the server reads (`initializationOptions.settings` and the
- * `tunelint` section of workspace/configuration). */
+ * `tunelint` section of workspace/configuration). The server accepts camelCase and maps lint
+ * keys to the project config's kebab-case (`extendSelect` → `extend-select`). */
 export const SERVER_SETTING_KEYS = [
   "model",
   "profile",
@@ -19,10 +20,14 @@ export const SERVER_SETTING_KEYS = [
   "extendSelect",
   "ignore",
   "severity",
+  "perFileIgnores",
+  "schema",
+  "nEpochs",
   "configurationPreference",
   "debounce",
-  "inlayHints.enable",
-  "inlayHints.tokenCounts",
+  "pullDiagnostics",
+  "inlayHints",
+  "inlayHintsMaxLines",
   "logLevel",
   "logFile",
 ] as const;
@@ -32,22 +37,31 @@ export const CLIENT_ONLY_KEYS = ["server.command", "statusBar.enable", "trace.se
 
 export type SettingGetter = (key: string) => unknown;
 
-/** Turn flat dotted keys (`inlayHints.enable`) into the nested object the server reads.
- * Unset values (undefined) are left out so the server's own defaults apply; empty strings for
- * path-like settings likewise. */
+/** What `WorkspaceConfiguration.inspect()` returns (the parts used here). */
+export interface Inspection {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/** The value the user set (folder, then workspace, then user settings), or undefined when only
+ * the default applies. Only explicit values are sent: with `configurationPreference:
+ * editorFirst`, a default sent by the editor would override the project's tunelint.toml. */
+export function explicitValue(i: Inspection | undefined): unknown {
+  if (!i) return undefined;
+  return i.workspaceFolderValue ?? i.workspaceValue ?? i.globalValue;
+}
+
+/** The settings object for the server, from a getter that returns undefined for unset keys. */
 export function serverSettings(get: SettingGetter): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of SERVER_SETTING_KEYS) {
-    const value = get(key);
+    let value = get(key);
     if (value === undefined || value === null) continue;
-    if (key === "logFile" && value === "") continue;
-    const parts = key.split(".");
-    let node = out;
-    for (const part of parts.slice(0, -1)) {
-      if (typeof node[part] !== "object" || node[part] === null) node[part] = {};
-      node = node[part] as Record<string, unknown>;
-    }
-    node[parts[parts.length - 1]] = value;
+    if ((key === "logFile" || key === "schema") && value === "") continue;
+    if (key === "inlayHints") value = value === "on" ? true : value === "off" ? false : value;
+    out[key] = value;
   }
   return out;
 }
@@ -76,7 +90,6 @@ export function serverExecutable(
 export interface ClientOptionsData {
   documentSelector: { scheme: string; language?: string; pattern?: string }[];
   initializationOptions: { settings: Record<string, unknown>; clientName: string };
-  synchronize: { configurationSection: string };
   diagnosticCollectionName: string;
   outputChannelName: string;
   markdown: { isTrusted: boolean; supportHtml: boolean };
@@ -92,7 +105,6 @@ export function clientOptionsData(get: SettingGetter): ClientOptionsData {
       { scheme: "file", pattern: FILE_PATTERN },
     ],
     initializationOptions: { settings: serverSettings(get), clientName: "vscode" },
-    synchronize: { configurationSection: SECTION },
     diagnosticCollectionName: CLIENT_ID,
     outputChannelName: CLIENT_NAME,
     markdown: { isTrusted: false, supportHtml: false },

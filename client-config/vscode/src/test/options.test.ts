@@ -7,6 +7,7 @@ import {
   CLIENT_ONLY_KEYS,
   clientOptionsData,
   countExamples,
+  explicitValue,
   isDatasetPath,
   SERVER_SETTING_KEYS,
   serverExecutable,
@@ -25,7 +26,7 @@ function defaults(key: string): unknown {
 }
 
 describe("server settings", () => {
-  it("nests dotted keys and sends every server setting", () => {
+  it("sends every server setting, converting inlayHints", () => {
     const s = serverSettings(defaults);
     assert.equal(s.model, "gpt-4o-mini-2024-07-18");
     assert.equal(s.profile, "openai");
@@ -34,10 +35,24 @@ describe("server settings", () => {
     assert.deepEqual(s.ignore, []);
     assert.equal(s.configurationPreference, "editorFirst");
     assert.equal(s.debounce, 150);
-    assert.deepEqual(s.inlayHints, { enable: true, tokenCounts: true });
+    assert.equal(s.inlayHints, "auto");
+    assert.equal(serverSettings((k) => (k === "inlayHints" ? "on" : undefined)).inlayHints, true);
+    assert.equal(serverSettings((k) => (k === "inlayHints" ? "off" : undefined)).inlayHints, false);
     assert.equal(s.logLevel, "info");
     assert.ok(!("logFile" in s), "an empty logFile is not sent");
+    assert.ok(!("schema" in s), "an empty schema is not sent");
     for (const key of CLIENT_ONLY_KEYS) assert.ok(!(key.split(".")[0] in s), `${key} is client-only`);
+  });
+
+  it("only explicit values count: defaults must not override the project config", () => {
+    assert.equal(explicitValue({ defaultValue: "openai" }), undefined);
+    assert.equal(explicitValue({ defaultValue: "openai", globalValue: "together" }), "together");
+    assert.equal(
+      explicitValue({ globalValue: "together", workspaceValue: "mistral", workspaceFolderValue: "fireworks" }),
+      "fireworks",
+    );
+    assert.equal(explicitValue({ globalValue: "together", workspaceValue: "mistral" }), "mistral");
+    assert.equal(explicitValue(undefined), undefined);
   });
 
   it("leaves unset values to the server's defaults", () => {
@@ -68,7 +83,6 @@ describe("client options", () => {
     assert.deepEqual(o.documentSelector[0], { scheme: "file", language: "jsonl" });
     assert.deepEqual(o.documentSelector[1], { scheme: "untitled", language: "jsonl" });
     assert.equal(o.documentSelector[2].pattern, "**/*.{jsonl,ndjson}");
-    assert.equal(o.synchronize.configurationSection, "tunelint");
     assert.equal(o.initializationOptions.settings.profile, "openai");
   });
 
