@@ -1,0 +1,599 @@
+"""The tunelint language server (pygls 2).
+
+Handlers are thin: each maps an LSP request or notification onto the engine (through
+``documents``, ``features`` and ``settings``). Document sync is handled here rather than by pygls's
+workspace, so that a change costs in proportion to the lines it touches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import importlib
+import io
+import logging
+import uuid
+from collections.abc import Callable, Generator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TypeVar, cast
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from tunelint import __version__
+from tunelint.config import ConfigError, Settings
+from tunelint.engine import OBJECT, Summary
+from tunelint.lsp import features
+from tunelint.lsp.documents import OpenDocument, build_document, uri_to_path
+from tunelint.lsp.positions import normalize_encoding
+from tunelint.lsp.settings import (
+    ProjectConfigs,
+    ServerOptions,
+    effective_settings,
+    redact,
+    unwrap,
+)
+
+log = logging.getLogger("tunelint.lsp")
+
+T = TypeVar("T")
+
+PROGRESS_MIN_CHARS = 1_000_000  # files at least this big get work-done progress when opened
+STATS_DELAY_S = 1.0  # token statistics are refreshed this long after the last lint
+CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
+SHOW_REPORT = "tunelint.showReport"
+
+
+class TunelintProtocol(LanguageServerProtocol):
+    """pygls's protocol without its TextDocument bookkeeping for didOpen/didChange/didClose."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(
+        self, params: types.DidOpenTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(
+        self, params: types.DidCloseTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+
+class TunelintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("tunelint", __version__, protocol_cls=TunelintProtocol,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.docs: dict[str, OpenDocument] = {}
+        self.init_settings: dict[str, Any] = {}
+        self.editor_settings: dict[str, Any] = {}
+        self.options = ServerOptions()
+        self.configs = ProjectConfigs()
+        self.settings_ready = asyncio.Event()
+        # Heavy work (building documents, token statistics, symbols) runs here, not in pygls's
+        # pool, whose threads also read stdin.
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="tunelint")
+        self._log_handler: logging.Handler | None = None
+        self._reported_config_errors: set[str] = set()
+
+    # -- the interface jobs.py uses -----------------------------------------------------------
+
+    def document_text(self, uri: str) -> str:
+        od = self.docs.get(uri)
+        if od is not None:
+            return od.current_text()
+        path = uri_to_path(uri)
+        if path is None:
+            raise FileNotFoundError(uri)
+        return path.read_text("utf-8", errors="surrogateescape")
+
+    def document_settings(self, uri: str) -> Settings:
+        od = self.docs.get(uri)
+        if od is not None:
+            return od.settings
+        return self.resolve_settings(uri_to_path(uri))
+
+    def client_settings(self, uri: str) -> dict[str, Any]:
+        return dict(self.raw_settings)
+
+    def lint_summary(self, uri: str) -> Summary:
+        od = self.docs.get(uri)
+        if od is not None and od.doc is not None:
+            if od.diag_version != od.version:
+                self._diagnose(od)
+            return od.summary()
+        path = uri_to_path(uri)
+        doc = build_document(self.document_settings(uri), self.document_text(uri), path)
+        return doc.summary()
+
+    # -- settings -----------------------------------------------------------------------------
+
+    @property
+    def raw_settings(self) -> dict[str, Any]:
+        return {**self.init_settings, **self.editor_settings}
+
+    @property
+    def encoding(self) -> str:
+        try:
+            return normalize_encoding(self.server_capabilities.position_encoding)
+        except AttributeError:
+            return "utf-16"
+
+    def resolve_settings(self, path: Path | None, previous: Settings | None = None) -> Settings:
+        raw = self.raw_settings
+        try:
+            project = self.configs.project_settings(path)
+            return effective_settings(raw, project, path, self.options.preference)
+        except (ConfigError, ValueError, OSError) as e:
+            self._config_error(str(e))
+            if previous is not None:
+                return previous
+            try:
+                return effective_settings({}, None, path, "editorOnly")
+            except ConfigError:
+                return Settings()
+
+    def _config_error(self, message: str) -> None:
+        log.warning("configuration error: %s", message)
+        if message in self._reported_config_errors:
+            return
+        self._reported_config_errors.add(message)
+        # A user mistake, not an internal error: say it once, visibly.
+        self.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Warning, message=f"tunelint: {message}"))
+
+    def update_options(self) -> None:
+        self.options = ServerOptions.from_raw(self.raw_settings)
+        configure_logging(self.options.log_level, self.options.log_file, self)
+        log.info("settings: %s", redact(self.raw_settings))
+
+    async def fetch_configuration(self) -> None:
+        caps = self.client_capabilities.workspace
+        if caps is None or not caps.configuration:
+            return
+        try:
+            result = await asyncio.wait_for(self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="tunelint")])),
+                timeout=5)
+        except Exception as e:  # noqa: BLE001 - a client that cannot answer keeps the defaults
+            log.warning("workspace/configuration failed: %s", e)
+            return
+        if result and isinstance(result[0], dict):
+            self.editor_settings = unwrap(result[0])
+
+    async def reload_settings(self) -> None:
+        """Re-resolve every open document's settings; rebuild those whose settings changed."""
+        self.update_options()
+        self._reported_config_errors.clear()
+        for od in list(self.docs.values()):
+            new = self.resolve_settings(od.path, od.settings)
+            if od.doc is None:
+                od.settings = new  # the running build notices and starts again
+            elif new != od.settings:
+                od.settings = new
+                od.token_stats = None
+                self.start_build(od, od.current_text())
+            else:
+                self.schedule_lint(od, 0)
+        self.refresh_views()
+
+    def refresh_views(self) -> None:
+        ws = self.client_capabilities.workspace
+        if ws is None:
+            return
+        if ws.code_lens and ws.code_lens.refresh_support:
+            self.workspace_code_lens_refresh(None)
+        if ws.inlay_hint and ws.inlay_hint.refresh_support:
+            self.workspace_inlay_hint_refresh(None)
+        if ws.diagnostics and ws.diagnostics.refresh_support and self.pull_enabled:
+            self.workspace_diagnostic_refresh(None)
+
+    @property
+    def pull_enabled(self) -> bool:
+        td = self.client_capabilities.text_document
+        return bool(td and td.diagnostic) and self.options.pull_diagnostics
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def start_build(self, od: OpenDocument, text: str) -> None:
+        """(Re)build the engine document off the loop; changes meanwhile are queued."""
+        od.doc = None
+        od.text = text
+        od.pending = []
+        od.building = asyncio.ensure_future(self._build(od, text))
+
+    async def _build(self, od: OpenDocument, text: str) -> None:
+        progress = await self._progress_begin(
+            f"Linting {od.path.name if od.path else od.uri}", len(text) >= PROGRESS_MIN_CHARS)
+        try:
+            if not self.settings_ready.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.settings_ready.wait(), timeout=5)
+                od.settings = self.resolve_settings(od.path, od.settings)
+            settings = od.settings
+            doc = await self.run_off_loop(build_document, settings, text, od.path)
+            if od.closed or od.text is not text:
+                return  # closed or rebuilt meanwhile
+            od.doc = doc
+            od.text = None
+            for version, changes in od.pending:
+                od.apply_changes(changes, self.encoding)
+                od.version = version
+            od.pending = []
+            if od.settings is not settings:
+                # The settings changed while building: build again from the newest text.
+                self.start_build(od, doc.text)
+                return
+            self._publish(od)
+            self.schedule_stats(od, 0)
+        finally:
+            self._progress_end(progress)
+
+    async def run_off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, fn, *args)
+
+    def schedule_lint(self, od: OpenDocument, delay: float) -> None:
+        if od.lint_task is not None:
+            od.lint_task.cancel()
+        od.lint_task = asyncio.ensure_future(self._lint_later(od, delay))
+
+    async def _lint_later(self, od: OpenDocument, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if od.closed or od.doc is None:
+            return  # the build publishes when it finishes
+        self._publish(od)
+        self.schedule_stats(od, STATS_DELAY_S)
+
+    def _diagnose(self, od: OpenDocument) -> None:
+        """Diagnostics of the document's current version (lints the newest text only)."""
+        assert od.doc is not None
+        od.diagnostics = od.doc.diagnostics()
+        td = self.client_capabilities.text_document
+        related = bool(td and td.publish_diagnostics
+                       and td.publish_diagnostics.related_information is not False)
+        od.lsp_diagnostics = features.lsp_diagnostics(od, od.diagnostics, self.encoding, related)
+        od.diag_version = od.version
+        od.result_id = f"{od.version}-{uuid.uuid4().hex[:8]}"
+
+    def _publish(self, od: OpenDocument) -> None:
+        if od.diag_version != od.version or od.diagnostics is None:
+            self._diagnose(od)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=od.uri, version=od.version, diagnostics=od.lsp_diagnostics))
+
+    def schedule_stats(self, od: OpenDocument, delay: float) -> None:
+        if od.stats_task is not None and not od.stats_task.done():
+            od.stats_task.cancel()
+        od.stats_task = asyncio.ensure_future(self._stats_later(od, delay))
+
+    async def _stats_later(self, od: OpenDocument, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if od.closed or od.doc is None or od.stats_version == od.version:
+            return
+        version, doc = od.version, od.doc
+        # A snapshot of the lines: the loop keeps editing the document meanwhile.
+        snapshot = SimpleNamespace(entries=list(doc.entries), analyzer=doc.analyzer, run=doc.run)
+        big = doc.byte_size >= PROGRESS_MIN_CHARS and od.token_stats is None
+        progress = await self._progress_begin("Counting tokens", big)
+        try:
+            from tunelint.stats import token_stats
+
+            stats = await self.run_off_loop(token_stats, cast(Any, snapshot))
+        finally:
+            self._progress_end(progress)
+        if od.closed or od.doc is not doc:
+            return
+        od.token_stats = stats
+        od.stats_version = version
+        self.refresh_views()
+
+    async def _progress_begin(self, title: str, wanted: bool) -> str | None:
+        win = self.client_capabilities.window
+        if not wanted or win is None or not win.work_done_progress:
+            return None
+        token = f"tunelint-{uuid.uuid4().hex}"
+        try:
+            await asyncio.wait_for(self.work_done_progress.create_async(token), timeout=2)
+        except Exception as e:  # noqa: BLE001 - progress is optional
+            log.debug("progress not created: %s", e)
+            return None
+        self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+            title=title, cancellable=False))
+        return token
+
+    def _progress_end(self, token: str | None) -> None:
+        if token is not None:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+
+    async def ready_doc(self, uri: str) -> OpenDocument | None:
+        """The open document once built (waits for an in-progress build)."""
+        od = self.docs.get(uri)
+        if od is None:
+            return None
+        while od.doc is None and od.building is not None and not od.closed:
+            await asyncio.shield(od.building)
+        return od if od.doc is not None else None
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log internal errors; never a popup, never a stop."""
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), error,
+                  exc_info=error)
+
+
+def configure_logging(level: str | None, log_file: str | None,
+                      server: TunelintServer | None = None) -> None:
+    root = logging.getLogger("tunelint")
+    if level:
+        root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    if server is None or log_file is None:
+        return
+    if server._log_handler is not None:
+        if getattr(server._log_handler, "baseFilename", None) == str(Path(log_file).resolve()):
+            return
+        root.removeHandler(server._log_handler)
+        server._log_handler.close()
+    try:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError as e:
+        log.warning("cannot open log file %s: %s", log_file, e)
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    server._log_handler = handler
+
+
+def create_server() -> TunelintServer:
+    server = TunelintServer()
+    register_features(server)
+    try:
+        jobs = importlib.import_module("tunelint.lsp.jobs")
+    except ImportError as e:
+        if not (e.name and e.name.startswith("tunelint.lsp.jobs")):
+            raise
+        log.info("job submission is not available (tunelint.lsp.jobs missing)")
+    else:
+        jobs.register(server)
+    return server
+
+
+def jobs_available(ls: TunelintServer) -> bool:
+    return "tunelint.startFineTune" in ls.protocol.fm.commands
+
+
+def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of handlers
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: TunelintServer, params: types.InitializeParams) -> None:
+        opts = params.initialization_options
+        if isinstance(opts, dict):
+            ls.init_settings = unwrap(opts.get("settings", opts))
+        ls.update_options()
+        td = params.capabilities.text_document
+        if td is not None and td.diagnostic is not None and ls.options.pull_diagnostics:
+            ls.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
+                identifier="tunelint", inter_file_dependencies=False,
+                workspace_diagnostics=False))(pull_diagnostics)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: TunelintServer, params: types.InitializedParams) -> None:
+        try:
+            await ls.fetch_configuration()
+            ls.update_options()
+        finally:
+            ls.settings_ready.set()
+        ws = ls.client_capabilities.workspace
+        if ws and ws.did_change_watched_files and ws.did_change_watched_files.dynamic_registration:
+            watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]
+            try:
+                await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                    types.Registration(
+                        id="tunelint-config-watch",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=watchers),
+                    )]))
+            except Exception as e:  # noqa: BLE001
+                log.warning("could not watch config files: %s", e)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: TunelintServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        path = uri_to_path(item.uri)
+        od = OpenDocument(uri=item.uri, version=item.version, path=path,
+                          settings=ls.resolve_settings(path))
+        old = ls.docs.get(item.uri)
+        if old is not None:
+            old.closed = True
+        ls.docs[item.uri] = od
+        ls.start_build(od, item.text)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: TunelintServer, params: types.DidChangeTextDocumentParams) -> None:
+        od = ls.docs.get(params.text_document.uri)
+        if od is None:
+            log.warning("change to a document that is not open: %s", params.text_document.uri)
+            return
+        changes = list(params.content_changes)
+        if od.doc is None:
+            od.pending.append((params.text_document.version, changes))
+            return
+        od.apply_changes(changes, ls.encoding)
+        od.version = params.text_document.version
+        ls.schedule_lint(od, ls.options.debounce_ms / 1000)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TunelintServer, params: types.DidCloseTextDocumentParams) -> None:
+        od = ls.docs.pop(params.text_document.uri, None)
+        if od is not None:
+            od.closed = True
+            for task in (od.lint_task, od.stats_task):
+                if task is not None:
+                    task.cancel()
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: TunelintServer, params: types.DidSaveTextDocumentParams) -> None:
+        if Path(params.text_document.uri).name in CONFIG_NAMES:
+            ls.configs.clear()
+            asyncio.ensure_future(ls.reload_settings())
+
+    async def pull_diagnostics(ls: TunelintServer, params: types.DocumentDiagnosticParams
+                               ) -> types.DocumentDiagnosticReport:
+        od = await ls.ready_doc(params.text_document.uri)
+        if od is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if od.diag_version != od.version:
+            ls._diagnose(od)
+        if params.previous_result_id and params.previous_result_id == od.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=od.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(
+            items=od.lsp_diagnostics, result_id=od.result_id)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: TunelintServer,
+                                       params: types.DidChangeConfigurationParams) -> None:
+        pushed = unwrap(params.settings)
+        if pushed:
+            ls.editor_settings = pushed
+        else:
+            await ls.fetch_configuration()
+        await ls.reload_settings()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(ls: TunelintServer,
+                                       params: types.DidChangeWatchedFilesParams) -> None:
+        if any(c.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for c in params.changes):
+            ls.configs.clear()
+            await ls.reload_settings()
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll,
+                           features.FIX_ALL_KIND]))
+    async def code_action(ls: TunelintServer, params: types.CodeActionParams
+                          ) -> list[types.CodeAction] | None:
+        od = await ls.ready_doc(params.text_document.uri)
+        if od is None or od.doc is None:
+            return None
+        if od.diag_version != od.version:
+            ls._diagnose(od)
+        assert od.diagnostics is not None
+        only = params.context.only
+        first, last = params.range.start.line, params.range.end.line
+        here = [d for d in od.diagnostics if first <= d.line <= last]
+        actions: list[types.CodeAction] = []
+        if features.wants(only, types.CodeActionKind.QuickFix):
+            actions += features.quick_fixes(od, here, ls.encoding, params.context.diagnostics)
+            config = ls.configs.config_path(od.path) if od.path else None
+            root = ls.workspace.root_path
+            fallback = Path(root) if root else (od.path.parent if od.path else None)
+            ws_edit = ls.client_capabilities.workspace
+            ops = (ws_edit.workspace_edit.resource_operations or []) if (
+                ws_edit and ws_edit.workspace_edit) else []
+            create = types.ResourceOperationKind.Create in ops and bool(
+                ws_edit and ws_edit.workspace_edit and ws_edit.workspace_edit.document_changes)
+            seen: set[str] = set()
+            for d in here:
+                if d.code in seen:
+                    continue
+                seen.add(d.code)
+                action = features.disable_rule_action(od, d.code, d.name, config, fallback,
+                                                      create, ls.encoding)
+                if action is not None:
+                    actions.append(action)
+        if features.wants(only, features.FIX_ALL_KIND):
+            fix_all = features.fix_all(od, od.diagnostics, ls.encoding)
+            if fix_all is not None:
+                actions.append(fix_all)
+        return actions
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: TunelintServer, params: types.HoverParams) -> types.Hover | None:
+        od = ls.docs.get(params.text_document.uri)
+        if od is None or od.doc is None:
+            return None  # still opening: answer at once rather than wait
+        return features.hover(od, params.position.line, ls.encoding)
+
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
+    def inlay_hint(ls: TunelintServer, params: types.InlayHintParams
+                   ) -> list[types.InlayHint] | None:
+        od = ls.docs.get(params.text_document.uri)
+        if od is None or od.doc is None:
+            return None
+        enabled = ls.options.inlay_hints
+        if enabled is None:
+            enabled = od.doc.line_count <= ls.options.inlay_max_lines
+        if not enabled:
+            return []
+        return features.inlay_hints(od, params.range.start.line, params.range.end.line,
+                                    ls.encoding)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(ls: TunelintServer, params: types.DocumentSymbolParams
+                              ) -> list[types.DocumentSymbol] | None:
+        od = await ls.ready_doc(params.text_document.uri)
+        if od is None or od.doc is None:
+            return None
+        entries = od.doc.entries
+        texts = [e.text for e in entries]
+        kinds = [OBJECT if e.result.kind == OBJECT else -1 for e in entries]
+        return await ls.run_off_loop(features.example_symbols, texts, kinds, od.doc.bom,
+                                     ls.encoding)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    async def code_lens(ls: TunelintServer, params: types.CodeLensParams
+                        ) -> list[types.CodeLens] | None:
+        od = await ls.ready_doc(params.text_document.uri)
+        if od is None or od.doc is None:
+            return None
+        if od.diag_version != od.version:
+            ls._diagnose(od)
+        return features.code_lenses(od, jobs_available(ls))
+
+    @server.command(SHOW_REPORT)
+    async def show_report(ls: TunelintServer, *args: Any) -> str:
+        uri = args[0] if args and isinstance(args[0], str) else None
+        if uri is None:
+            if len(ls.docs) != 1:
+                raise ValueError(f"{SHOW_REPORT} needs a document URI")
+            uri = next(iter(ls.docs))
+        od = await ls.ready_doc(uri)
+        if od is None or od.doc is None:
+            raise ValueError(f"{uri} is not open")
+        if od.stats_version != od.version:
+            od.stats_version = -1
+            await ls._stats_later(od, 0)
+        from tunelint.cli import format_summary
+
+        out = io.StringIO()
+        format_summary(od.summary(), out)
+        report = out.getvalue().strip("\n")
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info,
+                                                       message=report))
+        return report
+
+
+def main(host: str | None = None, port: int | None = None) -> None:
+    server = create_server()
+    if host is not None and port is not None:
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
