@@ -25,7 +25,11 @@ def require(ok: bool, reason: str) -> None:
 
 
 def tunelint_command() -> list[str]:
-    """The server command: the tunelint next to this Python, else on PATH."""
+    """The server command: the tunelint next to this Python, else on PATH.
+    TUNELINT_EDITOR_TEST_BIN (a directory holding a `tunelint`) overrides it, for debugging."""
+    override = os.environ.get("TUNELINT_EDITOR_TEST_BIN")
+    if override:
+        return [str(Path(override) / "tunelint"), "lsp"]
     exe = Path(sys.executable).parent / "tunelint"
     if exe.exists():
         return [str(exe), "lsp"]
