@@ -35,7 +35,7 @@ def check(ctx: LineContext, opts: dict[str, Any]) -> Iterator[Problem]:
             offset = len(text[:col].encode("utf-8", "surrogateescape"))
             yield Problem(
                 "TL004",
-                f"invalid UTF-8 byte 0x{byte:02X} at byte {offset} of the line; "
+                f"invalid UTF-8 byte 0x{byte:02X} at byte offset {offset} of the line; "
                 "save the file as UTF-8",
                 span=(col, col + 1),
                 data={"byte_offset": offset},

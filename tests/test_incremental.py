@@ -1,0 +1,79 @@
+"""Edits through the incremental API give the same diagnostics as a fresh analysis."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tunelint.config import Settings
+from tunelint.engine import Analyzer, Document
+from tunelint.problems import Diagnostic
+
+POOL = [
+    '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}',
+    '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello"}]}',
+    '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}',
+    '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2"}, '
+    '{"role": "assistant", "content": "4"}]}',
+    '{"messages": [{"role": "user", "content": "Hi"} {"role": "assistant"}]}',
+    '{"messages": [{"role": "asistant", "content": "x"}]}',
+    '{"prompt": "a", "completion": " b"}',
+    '{"mesages": []}',
+    "",
+    "   ",
+    "[1, 2]",
+    "{",
+    '  "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "ok"}]',
+    "}",
+    '{"messages": [{"role": "user", "content": "日本語 😀"}, {"role": "assistant", "content": "é"}]}',
+]
+
+line = st.sampled_from(POOL)
+edit = st.one_of(
+    st.tuples(st.just("replace"), st.integers(0, 200), line),
+    st.tuples(st.just("insert"), st.integers(0, 200), line),
+    st.tuples(st.just("delete"), st.integers(0, 200), st.just("")),
+    st.tuples(st.just("type"), st.integers(0, 200), st.text("{}\",: ab\n", max_size=3)),
+    st.tuples(st.just("join"), st.integers(0, 200), st.just("")),
+)
+
+
+def key(diags: list[Diagnostic]) -> list[tuple[object, ...]]:
+    return [(d.line, d.column, d.end_line, d.end_column, d.code, d.message, d.severity,
+             tuple(d.related)) for d in diags]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(initial=st.lists(line, min_size=0, max_size=14), edits=st.lists(edit, max_size=12))
+def test_incremental_equals_fresh(initial: list[str], edits: list[tuple[str, int, str]]) -> None:
+    s = Settings()
+    doc = Document(Analyzer(s), "\n".join(initial) + "\n")
+    for op, at, text in edits:
+        n = doc.line_count
+        i = at % n
+        if op == "replace":
+            doc.replace_lines(i, i + 1, text)
+        elif op == "insert":
+            doc.apply_change((i, 0), (i, 0), text + "\n")
+        elif op == "delete" and n > 1:
+            doc.apply_change((i, 0), (i + 1, 0), "") if i + 1 < n else doc.replace_lines(i, i + 1, "")
+        elif op == "type":
+            col = at % (len(doc.line_text(i)) + 1)
+            doc.apply_change((i, col), (i, col), text)
+        elif op == "join" and i + 1 < n:
+            doc.apply_change((i, len(doc.line_text(i))), (i + 1, 0), "")
+        fresh = Document(Analyzer(s), doc.text)
+        assert key(doc.diagnostics()) == key(fresh.diagnostics())
+        assert doc.example_count == fresh.example_count
+        assert doc.summary().to_dict() == fresh.summary().to_dict()
+
+
+def test_duplicate_appears_and_disappears_elsewhere() -> None:
+    a = POOL[0]
+    doc = Document(Analyzer(Settings()), "\n".join([a, POOL[3], POOL[2]]) + "\n")
+    assert "TL904" not in {d.code for d in doc.diagnostics()}
+    doc.replace_lines(2, 3, a)
+    dups = [d for d in doc.diagnostics() if d.code == "TL904"]
+    assert [(d.line, d.related[0][0]) for d in dups] == [(2, 0)]
+    doc.replace_lines(0, 1, POOL[1])  # the first copy changes: the duplicate goes away
+    assert "TL904" not in {d.code for d in doc.diagnostics()}
