@@ -1,0 +1,298 @@
+"""Whole-process wall times of ``tunelint check`` against baselines and a peer, on one generated
+file per size (issue 2, point 14 and "What must hold").
+
+    python benchmarks/bench_cli.py                       # 10k and 100k lines, 3 runs each
+    python benchmarks/bench_cli.py --sizes 10000 --runs 5
+    python benchmarks/bench_cli.py --only read,parse,check
+
+For each size it generates (once; reused later) ``benchmarks/data/chat-<N>-s<seed>.jsonl``, a
+clean chat dataset shaped like PERF.md's, then times, each as its own process:
+
+- ``read``: read the file's bytes;
+- ``parse``: that, split lines, ``orjson.loads`` every line;
+- ``tiktoken``: that, plus o200k ``encode_ordinary_batch`` of every string value, in batches,
+  ``num_threads`` = cores (encoding loaded from tunelint's shipped copy; never downloads);
+- ``together``: ``together files check FILE`` (together 3.1.1 from PyPI, in its own venv; give its
+  path with ``--peer`` or ``TUNELINT_BENCH_PEER``; skipped with a message when missing);
+- ``check``: ``tunelint check --no-cache FILE``;
+- ``stats``: ``tunelint check --stats --no-cache FILE``;
+- ``cached``: ``tunelint check FILE`` after one untimed run that fills the cache.
+
+Medians of ``--runs`` runs; peak RSS of each process from ``wait4``. Then the targets of issue 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+DEFAULT_PEER = HERE / ".venv-peer" / "bin" / "together"
+CORES = os.cpu_count() or 1
+
+READ = """
+import sys
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+print(len(data))
+"""
+
+PARSE = """
+import sys, orjson
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+n = 0
+for line in data.split(b"\\n"):
+    if line.strip():
+        orjson.loads(line)
+        n += 1
+print(n)
+"""
+
+TIKTOKEN = """
+import sys, orjson
+from tunelint.tokens import get_encoding
+enc = get_encoding("o200k_base")
+threads = int(sys.argv[2])
+
+def strings(v, out):
+    if isinstance(v, str):
+        out.append(v)
+    elif isinstance(v, dict):
+        for x in v.values():
+            strings(x, out)
+    elif isinstance(v, list):
+        for x in v:
+            strings(x, out)
+
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+total = 0
+batch = []
+for line in data.split(b"\\n"):
+    if line.strip():
+        strings(orjson.loads(line), batch)
+    if len(batch) >= 20000:
+        total += sum(map(len, enc.encode_ordinary_batch(batch, num_threads=threads)))
+        batch = []
+total += sum(map(len, enc.encode_ordinary_batch(batch, num_threads=threads)))
+print(total)
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    times: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+    note: str = ""
+    rc: int | None = None
+    skipped: str | None = None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def peak_mb(self) -> float | None:
+        return max(self.rss_kb) / 1024 if self.rss_kb else None
+
+
+def run_once(cmd: list[str], env: dict[str, str] | None = None,
+             cwd: Path | None = None) -> tuple[float, int, int, bytes]:
+    """Wall seconds, peak RSS (KB) of the child, exit code, the last bytes of its output."""
+    out_path = DATA / ".bench-out"
+    with open(out_path, "wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(out_path, "rb") as f:
+        f.seek(max(0, out_path.stat().st_size - 400))
+        tail = f.read()
+    return wall, usage.ru_maxrss, proc.returncode, tail
+
+
+def measure(name: str, cmd: list[str], runs: int, env: dict[str, str] | None = None,
+            ok_codes: tuple[int, ...] = (0, 1), verbose: bool = True) -> Result:
+    res = Result(name)
+    for i in range(runs):
+        wall, rss, rc, tail = run_once(cmd, env)
+        res.rc = rc
+        if rc not in ok_codes:
+            res.note = f"exit {rc}: {tail.decode(errors='replace').strip()[-300:]}"
+            if verbose:
+                print(f"    {name}: FAILED ({res.note})", file=sys.stderr)
+            return res
+        res.times.append(wall)
+        res.rss_kb.append(rss)
+        res.note = tail.decode(errors="replace").strip().splitlines()[-1][:120] if tail else ""
+        if verbose:
+            print(f"    {name} run {i + 1}/{runs}: {wall:.2f}s, {rss / 1024:.0f} MB",
+                  file=sys.stderr)
+    return res
+
+
+def dataset(lines: int, seed: int, python: str) -> Path:
+    path = DATA / f"chat-{lines}-s{seed}.jsonl"
+    if not path.exists():
+        print(f"  generating {path.name} ...", file=sys.stderr)
+        subprocess.run([python, str(HERE / "generate.py"), "--lines", str(lines), "--seed",
+                        str(seed), "--out", str(path)], check=True)
+    return path
+
+
+def bench_size(path: Path, args: argparse.Namespace) -> dict[str, Result]:
+    py = args.python
+    tl = args.tunelint
+    only = set(args.only.split(",")) if args.only else None
+
+    def want(name: str) -> bool:
+        return only is None or name in only
+
+    results: dict[str, Result] = {}
+    f = str(path)
+    if want("read"):
+        results["read"] = measure("read", [py, "-c", READ, f], args.runs)
+    if want("parse"):
+        results["parse"] = measure("parse", [py, "-c", PARSE, f], args.runs)
+    if want("tiktoken"):
+        results["tiktoken"] = measure("tiktoken", [py, "-c", TIKTOKEN, f, str(CORES)],
+                                      args.runs)
+    if want("together"):
+        peer = Path(args.peer) if args.peer else None
+        if peer is None or not peer.exists():
+            results["together"] = Result("together", skipped=(
+                f"peer not found at {peer}: install together==3.1.1 into its own venv "
+                f"(see benchmarks/README.md) or pass --peer"))
+            print(f"    together: skipped ({results['together'].skipped})", file=sys.stderr)
+        else:
+            # `files check` is local, but the CLI wants a key and resolves a project first;
+            # dummy values keep it offline (it never calls the API for this command).
+            env = {**os.environ, "TOGETHER_API_KEY": "unused-local-check",
+                   "TOGETHER_PROJECT_ID": "unused-local-check"}
+            r = measure("together", [str(peer), "--non-interactive", "files", "check", f],
+                        args.runs, env=env, ok_codes=(0,))
+            if r.times and "passed" not in r.note.lower():
+                r.note = f"peer did not pass the file: {r.note}"
+            results["together"] = r
+    if want("check"):
+        results["check"] = measure("check", [tl, "check", "--no-cache", f], args.runs)
+    if want("stats"):
+        results["stats"] = measure("stats", [tl, "check", "--stats", "--no-cache", f],
+                                   args.runs)
+    if want("cached"):
+        cache = path.parent / ".tunelint_cache"
+        if cache.exists():
+            shutil.rmtree(cache)
+        warm = measure("cache fill", [tl, "check", f], 1)
+        results["cache-fill"] = warm
+        results["cached"] = measure("cached", [tl, "check", f], args.runs)
+    return results
+
+
+TARGETS = (
+    # (label, lhs, rhs, factor): holds when median(lhs) <= factor * median(rhs)
+    ("check >= 2x faster than together", "check", "together", 0.5),
+    ("--stats no slower than the tiktoken baseline", "stats", "tiktoken", 1.0),
+    ("cached rerun within 1.5x the parse baseline", "cached", "parse", 1.5),
+)
+
+
+def report(size: int, path: Path, results: dict[str, Result], runs: int) -> list[dict[str, Any]]:
+    mb = path.stat().st_size / 1e6
+    base = {k: results[k].median for k in ("read", "parse", "tiktoken") if k in results}
+    print(f"\n## {size:,} lines, {mb:,.0f} MB ({path.name}), median of {runs}\n")
+    head = "| work | wall (s) | peak RSS (MB) | × read | × parse | × tiktoken | × together |"
+    print(head)
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    peer = results.get("together")
+    peer_t = peer.median if peer else None
+    for name, r in results.items():
+        if r.skipped:
+            print(f"| {name} | skipped | | | | | |")
+            continue
+        if r.median is None:
+            print(f"| {name} | failed: {r.note} | | | | | |")
+            continue
+        cells = []
+        for k in ("read", "parse", "tiktoken"):
+            b = base.get(k)
+            cells.append(f"{r.median / b:.2f}" if b else "")
+        cells.append(f"{r.median / peer_t:.2f}" if peer_t else "")
+        print(f"| {name} | {r.median:.2f} | {r.peak_mb:.0f} | " + " | ".join(cells) + " |")
+    print()
+    verdicts = []
+    for label, lhs, rhs, factor in TARGETS:
+        a, b = results.get(lhs), results.get(rhs)
+        if not a or not b or a.median is None or b.median is None:
+            verdicts.append({"target": label, "holds": None, "detail": "not measured"})
+            continue
+        holds = a.median <= factor * b.median
+        verdicts.append({"target": label, "holds": holds,
+                         "detail": f"{lhs} {a.median:.2f}s vs {rhs} {b.median:.2f}s "
+                                   f"(ratio {a.median / b.median:.2f}, needs ≤ {factor})"})
+    peaks = [results[k].peak_mb for k in ("check", "cached", "stats")
+             if k in results and results[k].peak_mb is not None]
+    if "check" in results and results["check"].peak_mb is not None:
+        p = results["check"].peak_mb
+        verdicts.append({"target": "peak memory of check < 300 MB", "holds": p < 300,
+                         "detail": f"check peak RSS {p:.0f} MB (cached, stats: "
+                                   f"{', '.join(f'{x:.0f}' for x in peaks[1:])} MB)"})
+    for v in verdicts:
+        mark = {True: "HOLDS", False: "FAILS", None: "n/a"}[v["holds"]]
+        print(f"- {mark}: {v['target']}: {v['detail']}")
+    return verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10000,100000", help="comma-separated line counts")
+    p.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--only", help="comma-separated subset: read,parse,tiktoken,together,check,"
+                                  "stats,cached")
+    p.add_argument("--peer", default=os.environ.get("TUNELINT_BENCH_PEER", str(DEFAULT_PEER)),
+                   help="path to the `together` executable (default: benchmarks/.venv-peer)")
+    p.add_argument("--python", default=sys.executable, help="python with orjson and tunelint")
+    p.add_argument("--tunelint", default=str(Path(sys.executable).parent / "tunelint"),
+                   help="the tunelint executable")
+    p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = p.parse_args(argv)
+    DATA.mkdir(parents=True, exist_ok=True)
+    print(f"# tunelint CLI benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, "
+          f"{CORES} cores, Python {platform.python_version()}, load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    out: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": CORES, "sizes": {}}
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = dataset(size, args.seed, args.python)
+        print(f"  benchmarking {path.name}", file=sys.stderr)
+        results = bench_size(path, args)
+        verdicts = report(size, path, results, args.runs)
+        out["sizes"][size] = {
+            "file": path.name, "bytes": path.stat().st_size,
+            "results": {k: {"median_s": r.median, "times_s": r.times,
+                            "peak_rss_mb": r.peak_mb, "note": r.note, "skipped": r.skipped}
+                        for k, r in results.items()},
+            "targets": verdicts,
+        }
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
