@@ -6,7 +6,7 @@ that are malformed: a part that is not an object, has no `type`, has a type fine
 take, a `text` part whose `text` is not a string, an `image_url` part without an
 `image_url.url` string, or a `refusal` part outside an assistant message. Parts may be `text` and
 `image_url` (and `refusal` for the assistant); where images may appear is checked by the image
-rules.
+rules. The deprecated `function` message takes a string only.
 
 ## Why is this bad?
 The API rejects such a line. Numbers and objects as content are a common result of building the
@@ -93,8 +93,13 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
         if content is None or type(content) is str:
             continue
         cp = f"{pointer}/content"
+        role = m.get("role")
         if type(content) is list:
-            yield from _parts(content, m.get("role"), cp)
+            if role == "function":
+                yield Problem("TL402", "a function message's `content` must be a string (or "
+                              "null), not an array", pointer=cp)
+                continue
+            yield from _parts(content, role, cp)
             continue
         yield Problem("TL402", f"`content` is {type_name(content)}: use a string (or an array "
                       "of text/image parts)", pointer=cp)

@@ -1,7 +1,7 @@
 """Message without a `role`.
 
 ## What it does
-Reports a message object that has no `role` key.
+Reports a message object that has no `role` key, or `"role": null`.
 
 ## Why is this bad?
 Without a role nobody knows who says the message, and the API rejects the line (the cookbook's
@@ -36,13 +36,14 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
     if not rs or None not in rs:
         return
     for i, m, pointer in ctx.iter_messages():
-        if "role" not in m:
-            yield Problem(
-                "TL301",
-                f"message {i} has no `role`: add one of \"system\", \"user\", \"assistant\" "
-                "or \"tool\"",
-                pointer=pointer,
-            )
+        if m.get("role") is not None:
+            continue
+        what = "has no `role`" if "role" not in m else "has `role: null`"
+        yield Problem(
+            "TL301",
+            f"message {i} {what}: set it to \"system\", \"user\", \"assistant\" or \"tool\"",
+            pointer=pointer if "role" not in m else f"{pointer}/role",
+        )
 
 
 RULE = Rule(
