@@ -44,7 +44,10 @@ _memo: OrderedDict[str, list[tuple[int, int, str, bool]]] = OrderedDict()
 
 def _runs(ds: DatasetView) -> Iterator[tuple[int, int]]:
     """Runs of consecutive lines that do not parse as objects, starting at '{' or '['."""
+    covered = -1
     for first in ds.first_invalid_lines(50):
+        if first <= covered:
+            continue  # inside a run already found
         start = first
         text = ds.line_text(start).lstrip()
         if not text.startswith(("{", "[")):
@@ -53,6 +56,7 @@ def _runs(ds: DatasetView) -> Iterator[tuple[int, int]]:
         while end + 1 < ds.line_count and ds.line_kind(end + 1) in (_INVALID, _NON_OBJECT,
                                                                      _BLANK):
             end += 1
+        covered = end
         if end > start:
             yield start, end
 
