@@ -170,7 +170,7 @@ def bench_size(path: Path, args: argparse.Namespace) -> dict[str, Result]:
         results["parse"] = measure("parse", [py, "-c", PARSE, f], args.runs)
     if want("tiktoken"):
         results["tiktoken"] = measure("tiktoken", [py, "-c", TIKTOKEN, f, str(CORES)],
-                                      args.runs)
+                                      args.heavy_runs)
     if want("together"):
         peer = Path(args.peer) if args.peer else None
         if peer is None or not peer.exists():
@@ -189,10 +189,10 @@ def bench_size(path: Path, args: argparse.Namespace) -> dict[str, Result]:
                 r.note = f"peer did not pass the file: {r.note}"
             results["together"] = r
     if want("check"):
-        results["check"] = measure("check", [tl, "check", "--no-cache", f], args.runs)
+        results["check"] = measure("check", [tl, "check", "--no-cache", f], args.heavy_runs)
     if want("stats"):
         results["stats"] = measure("stats", [tl, "check", "--stats", "--no-cache", f],
-                                   args.runs)
+                                   args.heavy_runs)
     if want("cached"):
         cache = path.parent / ".tunelint_cache"
         if cache.exists():
@@ -211,10 +211,14 @@ TARGETS = (
 )
 
 
-def report(size: int, path: Path, results: dict[str, Result], runs: int) -> list[dict[str, Any]]:
+def report(size: int, path: Path, results: dict[str, Result], runs: int,
+           heavy_runs: int) -> list[dict[str, Any]]:
     mb = path.stat().st_size / 1e6
     base = {k: results[k].median for k in ("read", "parse", "tiktoken") if k in results}
-    print(f"\n## {size:,} lines, {mb:,.0f} MB ({path.name}), median of {runs}\n")
+    runs_text = str(runs)
+    if heavy_runs != runs:
+        runs_text += f" ({heavy_runs} for tiktoken, check, stats)"
+    print(f"\n## {size:,} lines, {mb:,.0f} MB ({path.name}), median of {runs_text} runs\n")
     head = "| work | wall (s) | peak RSS (MB) | × read | × parse | × tiktoken | × together |"
     print(head)
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -261,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="10000,100000", help="comma-separated line counts")
     p.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    p.add_argument("--heavy-runs", type=int, default=None,
+                   help="runs for the slow ones (tiktoken, check, stats); default --runs")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--only", help="comma-separated subset: read,parse,tiktoken,together,check,"
                                   "stats,cached")
@@ -271,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the tunelint executable")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = p.parse_args(argv)
+    if args.heavy_runs is None:
+        args.heavy_runs = args.runs
     DATA.mkdir(parents=True, exist_ok=True)
     print(f"# tunelint CLI benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, "
           f"{CORES} cores, Python {platform.python_version()}, load average "
@@ -280,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         path = dataset(size, args.seed, args.python)
         print(f"  benchmarking {path.name}", file=sys.stderr)
         results = bench_size(path, args)
-        verdicts = report(size, path, results, args.runs)
+        verdicts = report(size, path, results, args.runs, args.heavy_runs)
         out["sizes"][size] = {
             "file": path.name, "bytes": path.stat().st_size,
             "results": {k: {"median_s": r.median, "times_s": r.times,
