@@ -5,11 +5,12 @@ By default, reports the same role twice in a row (`user` then `user`, `assistant
 `assistant`), except the legitimate tool flow: several `tool` results in a row are fine, and so is
 `assistant` (tool call) → `tool` → `assistant`. An assistant tool call followed directly by
 another assistant message is reported with its own message: the tool's result is missing between
-them. Consecutive system messages are left to `multiple-system`.
+them. Consecutive system messages are left to `multiple-system` (except under
+`strict_alternation`).
 
 Options:
 - `strict_alternation` (Together): every message must have a different role from the one before
-  it, tool results included.
+  it, tool results and system messages included.
 - `mistral_transitions` (Mistral): instead of the same-role check, apply mistral-common's table of
   allowed transitions: system → user/assistant/system, user → assistant/system/user,
   assistant → assistant/user/tool, tool → assistant/tool/user.
@@ -73,9 +74,9 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
     strict = bool(opts.get("strict_alternation"))
     for i in range(1, len(rs)):
         cur = rs[i]
-        if cur != rs[i - 1] or type(cur) is not str or cur == "system":
+        if cur != rs[i - 1] or type(cur) is not str:
             continue
-        if cur in _REPEATABLE and not strict:
+        if not strict and (cur in _REPEATABLE or cur == "system"):
             continue
         msgs = ctx.messages() or []
         prev_msg = msgs[i - 1]

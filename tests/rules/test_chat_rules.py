@@ -249,6 +249,7 @@ def test_role_sequence_strict_alternation() -> None:
     assert "alternate" in d.message
     (d,) = of(lint(line(U, U, A), {"profile": "together"}), "TL309")
     assert d.severity == Severity.ERROR
+    assert of(lint(line(SYS, SYS, U, A), strict), "TL309")  # Together rejects any repeat
 
 
 def test_role_sequence_mistral_transitions() -> None:
