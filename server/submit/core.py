@@ -459,8 +459,9 @@ def _body_details(e: Any) -> list[str]:
             for item in validation:
                 if isinstance(item, Mapping):
                     where = ".".join(str(p) for p in item.get("location", [])[1:])
-                    out.append(f"{where}: {item.get('message')}" if where
-                               else str(item.get("message")))
+                    text = str(item.get("message"))
+                    last = where.rsplit(".", 1)[-1]
+                    out.append(f"{where}: {text}" if where and last not in text else text)
         param = body.get("param")
         message = body.get("message") or body.get("detail")
         if message and not out:
@@ -507,7 +508,7 @@ def translate(e: BaseException, what: str, endpoint: Endpoint, attempts: int = 1
     status = e.status_code
     details = _body_details(e)
     body = e.body if isinstance(e.body, Mapping) else {}
-    message = body.get("message") or body.get("detail") or body.get("title") or ""
+    message = body.get("message") or body.get("title") or body.get("detail") or ""
     if status == 401:
         text = (f"{what}: the API key was rejected (401 {message}). Check OPENAI_API_KEY "
                 "(AZURE_OPENAI_API_KEY for Azure) or the editor's apiKey setting")
