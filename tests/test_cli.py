@@ -1,0 +1,157 @@
+"""`tunelint check`, `rules` and `rule` as a user runs them (a real process where it matters)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tunelint.cli import main
+
+CHAT = ('{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": '
+        '"Q%d"}, {"role": "assistant", "content": "A%d"}]}')
+CLEAN = "\n".join(CHAT % (i, i) for i in range(12)) + "\n"
+
+
+def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "tunelint", *args], cwd=cwd, input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_clean_file_exits_zero(tmp_path: Path) -> None:
+    f = tmp_path / "train.jsonl"
+    f.write_text(CLEAN)
+    r = run_cli("check", str(f), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 errors" in r.stdout
+
+
+def test_errors_exit_one_with_caret_under_the_place(tmp_path: Path) -> None:
+    f = tmp_path / "train.jsonl"
+    bad = '{"messages": [{"role": "user", "content": "x"} {"role": "assistant"}]}'
+    f.write_text(CLEAN + bad + "\n")
+    r = run_cli("check", str(f), cwd=tmp_path)
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    i = next(i for i, x in enumerate(lines) if "TL101" in x)
+    col = bad.index('} {"role"') + 2  # the second object, where a ',' was expected
+    assert lines[i].startswith(f"{f}:13:{col + 1}: TL101 [json-syntax] expected ',' or ']'")
+    assert lines[i + 2].index("^") - 2 == col
+
+
+def test_usage_and_io_errors_exit_two(tmp_path: Path) -> None:
+    assert run_cli("check", "nope.jsonl", cwd=tmp_path).returncode == 2
+    assert run_cli("check", "--profile", "acme", cwd=tmp_path).returncode == 2
+    (tmp_path / "tunelint.toml").write_text('modle = "x"\n')
+    (tmp_path / "a.jsonl").write_text(CLEAN)
+    r = run_cli("check", "a.jsonl", cwd=tmp_path)
+    assert r.returncode == 2 and "unknown setting 'modle'" in r.stderr
+
+
+def test_json_output_is_one_based_in_characters(tmp_path: Path) -> None:
+    f = tmp_path / "t.jsonl"
+    f.write_text(CLEAN + '{"messages": [{"role": "user", "content": "日本😀"}, '
+                 '{"role": "asistant", "content": "x"}]}\n')
+    r = run_cli("check", str(f), "--output-format", "json", cwd=tmp_path)
+    items = json.loads(r.stdout)
+    role = next(x for x in items if x["code"] == "TL302")
+    line = f.read_text().splitlines()[12]
+    col = line.index('"asistant"') + 1
+    assert (role["line"], role["column"], role["end_column"]) == (13, col, col + len('"asistant"'))
+    assert set(role) >= {"path", "line", "column", "end_line", "end_column", "code", "name",
+                         "severity", "message"}
+    assert role["severity"] == "error" and role["name"] == "role-invalid"
+
+
+def test_github_and_sarif_outputs(tmp_path: Path) -> None:
+    f = tmp_path / "t.jsonl"
+    f.write_text("{bad\n" + CLEAN)
+    gh = run_cli("check", str(f), "--output-format", "github", cwd=tmp_path).stdout
+    assert f"::error file={f},line=1,col=2,endLine=1,endColumn=3,title=TL101 json-syntax::" in gh
+    sarif = json.loads(run_cli("check", str(f), "--output-format", "sarif", cwd=tmp_path).stdout)
+    result = next(x for x in sarif["runs"][0]["results"] if x["ruleId"] == "TL101")
+    assert sarif["version"] == "2.1.0" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+
+
+def test_stdin_folder_and_glob(tmp_path: Path) -> None:
+    r = run_cli("check", "-", cwd=tmp_path, stdin=CLEAN)
+    assert r.returncode == 0 and "1 file checked" in r.stdout
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.jsonl").write_text(CLEAN)
+    (tmp_path / "data" / "b.ndjson").write_text("{oops\n")
+    (tmp_path / "data" / "notes.txt").write_text("{oops\n")
+    r = run_cli("check", "data", cwd=tmp_path)
+    assert r.returncode == 1 and "2 files checked" in r.stdout and "b.ndjson:1:2" in r.stdout
+    r = run_cli("check", "data/*.jsonl", cwd=tmp_path)
+    assert r.returncode == 0 and "1 file checked" in r.stdout
+
+
+def test_fix_applies_only_safe_fixes_atomically_keeping_crlf(tmp_path: Path) -> None:
+    f = tmp_path / "t.jsonl"
+    lines = [CHAT % (i, i) for i in range(12)]
+    lines.insert(3, "")  # blank line: safe fix
+    lines.append(CHAT % (1, 1))  # duplicate: safe fix
+    lines.append('{"messages": [{"role": "user", "content": "x"}, '
+                 '{"role": "assistant", "content": "y", "weight": 1.0}]}')  # weight: safe
+    f.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    r = run_cli("check", "--fix", str(f), cwd=tmp_path)
+    data = f.read_bytes()
+    assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    text = data.decode()
+    assert "\r\n\r\n" not in text and text.count(CHAT % (1, 1)) == 1
+    assert '"weight": 1}' in text
+    assert r.returncode == 0, r.stdout
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_select_ignore_and_per_file_ignores_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tunelint]\nignore = ["TL305"]\n'
+        '[tool.tunelint.per-file-ignores]\n"legacy/*.jsonl" = ["json-syntax"]\n')
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "x.jsonl").write_text(CLEAN + "{bad\n")
+    r = run_cli("check", "legacy/x.jsonl", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    r = run_cli("check", "legacy/x.jsonl", "--select", "TL1", cwd=tmp_path)
+    assert "TL101" not in r.stdout  # per-file ignore still applies
+    (tmp_path / "y.jsonl").write_text(CLEAN + "{bad\n")
+    r = run_cli("check", "y.jsonl", "--ignore", "json-syntax", cwd=tmp_path)
+    assert r.returncode == 0
+
+
+def test_validation_file_overlap(tmp_path: Path) -> None:
+    (tmp_path / "train.jsonl").write_text(CLEAN)
+    (tmp_path / "valid.jsonl").write_text(CHAT % (3, 3) + "\n")
+    r = run_cli("check", "train.jsonl", "--validation-file", "valid.jsonl", cwd=tmp_path)
+    assert "train.jsonl:4:1: TL907" in r.stdout and "valid.jsonl (line 1)" in r.stdout
+
+
+def test_stats_prints_tokens_billing_and_histogram(tmp_path: Path) -> None:
+    (tmp_path / "t.jsonl").write_text(CLEAN)
+    r = run_cli("check", "t.jsonl", "--stats", "--n-epochs", "2", cwd=tmp_path)
+    assert "12 examples" in r.stdout and "billable tokens" in r.stdout
+    assert "epochs: 2 (configured)" in r.stdout and "histogram" in r.stdout
+
+
+def test_cache_makes_identical_results(tmp_path: Path) -> None:
+    (tmp_path / "t.jsonl").write_text(CLEAN + "{bad\n" + CHAT % (1, 1) + "\n")
+    first = run_cli("check", "t.jsonl", "--output-format", "json", cwd=tmp_path)
+    assert list((tmp_path / ".tunelint_cache").glob("*.pickle"))
+    second = run_cli("check", "t.jsonl", "--output-format", "json", cwd=tmp_path)
+    assert first.stdout == second.stdout and json.loads(first.stdout)
+
+
+def test_rules_and_rule_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "TL101  json-syntax" in out
+    assert main(["rule", "json-syntax"]) == 0
+    doc = capsys.readouterr().out
+    assert "## json-syntax (TL101)" in doc and "### Why is this bad?" in doc
+    assert main(["rule", "TL999"]) == 2
