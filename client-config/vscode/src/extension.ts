@@ -11,7 +11,7 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
-import { findServer, INSTALL_URL, missingServerMessage, type ServerCommand } from "./findServer";
+import { findServer, INSTALL_GUIDE, missingServerMessage, type ServerCommand } from "./findServer";
 import {
   CLIENT_ID,
   CLIENT_NAME,
@@ -94,7 +94,11 @@ async function locateServer(): Promise<ServerCommand | undefined> {
     void vscode.window
       .showErrorMessage(missingServerMessage(input), install, settings)
       .then((choice) => {
-        if (choice === install) void vscode.env.openExternal(vscode.Uri.parse(INSTALL_URL));
+        if (choice === install) {
+          void vscode.workspace
+            .openTextDocument({ content: INSTALL_GUIDE, language: "markdown" })
+            .then((doc) => vscode.window.showTextDocument(doc, { preview: true }));
+        }
         if (choice === settings) {
           void vscode.commands.executeCommand(
             "workbench.action.openSettings",

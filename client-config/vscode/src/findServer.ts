@@ -30,7 +30,26 @@ export interface FindServerInput {
 export const SERVER_NAME = "tunelint";
 export const SERVER_ARGS: readonly string[] = ["lsp"];
 
-export const INSTALL_URL = "https://github.com/tunelint/tunelint#installation";
+/** Shown by the "How to install" action (a local document: works offline). */
+export const INSTALL_GUIDE = [
+  "# Installing the tunelint language server",
+  "",
+  "The extension starts `tunelint lsp`. Install tunelint into the Python environment you use:",
+  "",
+  "```sh",
+  "python -m pip install tunelint",
+  "tunelint lsp --help      # check that it runs",
+  "```",
+  "",
+  "The extension looks for `tunelint` next to the interpreter selected in the Python extension",
+  "(*Python: Select Interpreter*), then on `PATH`. Elsewhere? Set `tunelint.server.command`:",
+  "",
+  "```json",
+  '"tunelint.server.command": ["/path/to/venv/bin/tunelint", "lsp"]',
+  "```",
+  "",
+  "Then run *tunelint: Restart Language Server*.",
+].join("\n");
 export const INSTALL_HINT =
   "Install it into the Python environment you work in (`pip install tunelint`), " +
   "or set `tunelint.server.command` to the full command, e.g. " +

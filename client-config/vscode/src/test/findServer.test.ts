@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { findServer, missingServerMessage, scriptsDirFor, whichOnPath } from "../findServer";
+import { findServer, INSTALL_GUIDE, missingServerMessage, scriptsDirFor, whichOnPath } from "../findServer";
 
 function fakeFs(files: string[]): (f: string) => boolean {
   const set = new Set(files);
@@ -106,5 +106,7 @@ describe("findServer", () => {
     assert.match(m, /PATH/);
     assert.match(m, /pip install tunelint/);
     assert.match(m, /tunelint\.server\.command/);
+    assert.match(INSTALL_GUIDE, /pip install tunelint/);
+    assert.match(INSTALL_GUIDE, /"tunelint\.server\.command": \[/);
   });
 });
