@@ -264,10 +264,8 @@ class TunelintServer(LanguageServer):
         """Diagnostics of the document's current version (lints the newest text only)."""
         assert od.doc is not None
         od.diagnostics = od.doc.diagnostics()
-        td = self.client_capabilities.text_document
-        related = bool(td and td.publish_diagnostics
-                       and td.publish_diagnostics.related_information is not False)
-        od.lsp_diagnostics = features.lsp_diagnostics(od, od.diagnostics, self.encoding, related)
+        # Related information is sent to every client: those without support ignore it.
+        od.lsp_diagnostics = features.lsp_diagnostics(od, od.diagnostics, self.encoding)
         od.diag_version = od.version
         od.result_id = f"{od.version}-{uuid.uuid4().hex[:8]}"
 
