@@ -30,6 +30,13 @@ def problems(diags: list[dict[str, Any]]) -> set[tuple[int, str]]:
     return {(d["lnum"], d["code"]) for d in diags if d.get("severity") in (ERROR, WARNING)}
 
 
+def assert_no_duplicates(steps: dict[str, dict[str, Any]], detail: str) -> None:
+    """Each problem shows once (not twice, e.g. from both pushed and pulled diagnostics)."""
+    for name, step in steps.items():
+        seen = [(d["lnum"], d["code"], d.get("col")) for d in step["diagnostics"]]
+        assert len(seen) == len(set(seen)), f"duplicate diagnostics after {name}\n{detail}"
+
+
 def check_file_after(target: Path) -> None:
     lines = target.read_text().splitlines()
     original = FIXTURE.read_text().splitlines()

@@ -68,7 +68,7 @@ local function scenario()
     return has(buf, 'TL101', 2) and has(buf, 'TL006', 5) and has(buf, 'TL904', 8)
   end) then return finish('no diagnostics after open') end
   local clients = {}
-  for _, c in pairs(vim.lsp.get_active_clients()) do table.insert(clients, c.name) end
+  for _, c in pairs((vim.lsp.get_clients or vim.lsp.get_active_clients)()) do table.insert(clients, c.name) end
   result.clients = clients
 
   -- 2. an edit (fix the broken JSON on line 3) updates them

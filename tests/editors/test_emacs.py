@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from ._scenario import AFTER_ACTION, AFTER_EDIT, OPEN, check_file_after, copy_fixture, problems
+from ._scenario import (
+    AFTER_ACTION,
+    AFTER_EDIT,
+    OPEN,
+    assert_no_duplicates,
+    check_file_after,
+    copy_fixture,
+    problems,
+)
 from .conftest import CLIENT_CONFIG, require
 
 DRIVER = Path(__file__).with_name("emacs_driver.el")
@@ -71,4 +79,5 @@ def test_emacs_eglot_diagnostics_edit_and_code_action(
     assert steps["code action"]["lines"] == 13, detail
     assert (5, "TL006") not in problems(steps["code action"]["diagnostics"]), detail
     assert problems(steps["code action"]["diagnostics"]) >= AFTER_ACTION, detail
+    assert_no_duplicates(steps, detail)
     check_file_after(target)

@@ -4,13 +4,22 @@ against the real `tunelint lsp`: diagnostics on open, after an edit, after a cod
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from ._scenario import AFTER_ACTION, AFTER_EDIT, OPEN, check_file_after, copy_fixture, problems
+from ._scenario import (
+    AFTER_ACTION,
+    AFTER_EDIT,
+    OPEN,
+    assert_no_duplicates,
+    check_file_after,
+    copy_fixture,
+    problems,
+)
 from .conftest import CLIENT_CONFIG, require
 
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
@@ -18,7 +27,8 @@ DRIVER = Path(__file__).with_name("nvim_driver.lua")
 
 @pytest.fixture
 def nvim() -> str:
-    exe = shutil.which("nvim")
+    # TUNELINT_NVIM: another Neovim to run the scenario with (e.g. 0.11+ for lsp/tunelint.lua).
+    exe = os.environ.get("TUNELINT_NVIM") or shutil.which("nvim")
     require(exe is not None, "nvim is not installed (apt-get install neovim)")
     assert exe is not None
     return exe
@@ -67,4 +77,5 @@ def test_neovim_diagnostics_edit_and_code_action(
     assert steps["code action"]["lines"] == 13, detail
     assert (5, "TL006") not in problems(steps["code action"]["diagnostics"]), detail
     assert problems(steps["code action"]["diagnostics"]) >= AFTER_ACTION, detail
+    assert_no_duplicates(steps, detail)
     check_file_after(target)

@@ -19,6 +19,9 @@
 --   inlayHints = 'auto'                   true | false | 'auto' (off above inlayHintsMaxLines)
 --   logLevel = 'info', logFile = '/tmp/tunelint.log'
 local settings = {
+  -- Neovim 0.10+ shows pushed and pulled diagnostics side by side (two namespaces), so with the
+  -- server's pull diagnostics on every problem appears twice after an edit. Push is enough.
+  pullDiagnostics = false,
   -- profile = 'openai',
   -- ignore = { 'duplicate-example' },
 }

@@ -104,7 +104,12 @@ export function clientOptionsData(get: SettingGetter): ClientOptionsData {
       // language the user left as plain text / JSON:
       { scheme: "file", pattern: FILE_PATTERN },
     ],
-    initializationOptions: { settings: serverSettings(get), clientName: "vscode" },
+    initializationOptions: {
+      // pullDiagnostics is decided at initialize: off unless the user turns it on (see
+      // package.json), whatever else is left to the server's defaults.
+      settings: { pullDiagnostics: false, ...serverSettings(get) },
+      clientName: "vscode",
+    },
     diagnosticCollectionName: CLIENT_ID,
     outputChannelName: CLIENT_NAME,
     markdown: { isTrusted: false, supportHtml: false },

@@ -84,6 +84,11 @@ describe("client options", () => {
     assert.deepEqual(o.documentSelector[1], { scheme: "untitled", language: "jsonl" });
     assert.equal(o.documentSelector[2].pattern, "**/*.{jsonl,ndjson}");
     assert.equal(o.initializationOptions.settings.profile, "openai");
+    assert.equal(o.initializationOptions.settings.pullDiagnostics, false);
+    const unset = clientOptionsData(() => undefined);
+    assert.deepEqual(unset.initializationOptions.settings, { pullDiagnostics: false });
+    const on = clientOptionsData((k) => (k === "pullDiagnostics" ? true : undefined));
+    assert.equal(on.initializationOptions.settings.pullDiagnostics, true);
   });
 
   it("starts the server over stdio with unbuffered Python output", () => {
