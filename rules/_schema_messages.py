@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match, relevance
 
 from tunelint.jsonscan import join_pointer
+from tunelint.problems import Part
 
 from ._tooling import json_type
 
@@ -17,7 +18,7 @@ from ._tooling import json_type
 @dataclass(slots=True)
 class Finding:
     path: tuple[str | int, ...]
-    part: str  # "value" or "key"
+    part: Part  # "value" or "key"
     message: str
 
 
@@ -77,6 +78,57 @@ def _pattern_props_match(schema: dict[str, Any], key: str) -> bool:
     return False
 
 
+def _best_branch_error(error: ValidationError) -> list[Finding] | None:
+    """For a failed oneOf/anyOf: the findings of the alternative that fits best.
+
+    Alternatives whose type does not even match the value are dropped; when all remaining ones
+    fail only on the same enum/const (a discriminator such as ``role``), their allowed values
+    are merged; otherwise the alternative with the fewest errors wins, and its deepest error is
+    described.
+    """
+    depth = len(error.absolute_path)
+    branches: dict[Any, list[ValidationError]] = {}
+    for c in error.context or ():
+        key = c.relative_schema_path[0] if c.relative_schema_path else None
+        branches.setdefault(key, []).append(c)
+    fitting = [errs for errs in branches.values()
+               if not any(len(e.absolute_path) == depth and e.validator == "type" for e in errs)]
+    if not fitting:
+        best = best_match(error.context or (), key=relevance)
+        return list(describe(best)) if best is not None else None
+    # A discriminator: an enum/const path most alternatives reject (e.g. a message's `role`).
+    counts: dict[tuple[Any, ...], int] = {}
+    for errs in fitting:
+        for p in {tuple(e.absolute_path) for e in errs if e.validator in ("enum", "const")}:
+            counts[p] = counts.get(p, 0) + 1
+    common = max(counts, key=lambda p: counts[p]) if counts else None
+    if common is not None and counts[common] >= 2:
+        def rejects(errs: list[ValidationError]) -> ValidationError | None:
+            return next((e for e in errs if tuple(e.absolute_path) == common
+                         and e.validator in ("enum", "const")), None)
+
+        preferred = [errs for errs in fitting if rejects(errs) is None]
+        if preferred:
+            fitting = preferred
+        else:
+            allowed: list[Any] = []
+            first: ValidationError | None = None
+            for errs in fitting:
+                e = rejects(errs)
+                assert e is not None
+                first = first or e
+                values = e.validator_value if e.validator == "enum" else [e.validator_value]
+                for v in values if isinstance(values, list) else [values]:
+                    if v not in allowed:
+                        allowed.append(v)
+            assert first is not None
+            return [Finding(tuple(first.absolute_path), "value",
+                            f"must be one of {_choices(allowed)}; got {short(first.instance)}")]
+    errs = min(fitting, key=len)
+    deepest = max(errs, key=lambda e: len(e.absolute_path))
+    return list(describe(deepest))
+
+
 def describe(error: ValidationError) -> Iterator[Finding]:
     """One or more findings for an error (an ``additionalProperties`` error names each key)."""
     if error.validator in ("oneOf", "anyOf") and error.context:
@@ -93,9 +145,9 @@ def describe(error: ValidationError) -> Iterator[Finding]:
             yield Finding(tuple(error.absolute_path), "value",
                           f"expected {_types(wanted)}, got {json_type(error.instance)}")
             return
-        best = best_match(error.context, key=relevance)
+        best = _best_branch_error(error)
         if best is not None:
-            yield from describe(best)
+            yield from best
             return
     path = tuple(error.absolute_path)
     v, val, inst = error.validator, error.validator_value, error.instance
