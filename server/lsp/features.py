@@ -107,21 +107,26 @@ def quick_fixes(od: OpenDocument, diags: Sequence[Diagnostic], encoding: str,
 
 def fix_all(od: OpenDocument, diags: Sequence[Diagnostic], encoding: str
             ) -> types.CodeAction | None:
-    """All safe fixes that do not touch the same lines (run again for the rest)."""
+    """All safe fixes whose edits do not overlap (run it again for any that were left)."""
+    assert od.doc is not None
+    entries = od.doc.entries
+
+    def span(e: TextEdit) -> tuple[tuple[int, int], tuple[int, int]]:
+        start = len(entries[e.line].text) if e.start == -1 else e.start
+        return (e.line, start), (e.end_line, e.end)
+
     chosen: list[TextEdit] = []
-    used: set[int] = set()
+    taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
     for d in diags:
         if d.fix is None or not d.fix.safe:
             continue
         edits = resolve(od, d)
         if not edits:
             continue
-        touched: set[int] = set()
-        for e in edits:
-            touched.update(range(e.line, e.end_line + 1))
-        if touched & used:
+        spans = [span(e) for e in edits]
+        if any(_overlap(s, t) for s in spans for t in taken):
             continue
-        used |= touched
+        taken.extend(spans)
         chosen.extend(edits)
     if not chosen:
         return None
@@ -131,6 +136,13 @@ def fix_all(od: OpenDocument, diags: Sequence[Diagnostic], encoding: str
         kind=FIX_ALL_KIND,
         edit=types.WorkspaceEdit(changes={od.uri: text_edits(od, chosen, encoding)}),
     )
+
+
+def _overlap(a: tuple[tuple[int, int], tuple[int, int]],
+             b: tuple[tuple[int, int], tuple[int, int]]) -> bool:
+    if a[0] == b[0]:
+        return True  # same start (two insertions at one point count as a clash)
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def wants(only: Sequence[str] | None, kind: str) -> bool:

@@ -181,6 +181,7 @@ class TunelintServer(LanguageServer):
         self._reported_config_errors.clear()
         for od in list(self.docs.values()):
             new = self.resolve_settings(od.path, od.settings)
+            log.debug("settings for %s %s", od.uri, "changed" if new != od.settings else "kept")
             if od.doc is None:
                 od.settings = new  # the running build notices and starts again
             elif new != od.settings:
@@ -230,6 +231,7 @@ class TunelintServer(LanguageServer):
                 return  # closed or rebuilt meanwhile
             od.doc = doc
             od.text = None
+            od.diag_version = -1  # diagnostics of the previous build are stale
             for version, changes in od.pending:
                 od.apply_changes(changes, self.encoding)
                 od.version = version

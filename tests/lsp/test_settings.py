@@ -1,0 +1,201 @@
+"""Settings from the editor and the project, pull diagnostics, progress, UTF-8 positions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from .conftest import CONFIG, FIXTURES, PROFILES, Doc, slice_range, start, units, wait_publish
+
+MIXED = (FIXTURES / "mixed.jsonl").read_text("utf-8")
+
+
+def codes(p: types.PublishDiagnosticsParams) -> set[str]:
+    return {str(d.code) for d in p.diagnostics}
+
+
+async def test_did_change_configuration_takes_effect(client: LanguageClient, workspace: Path):
+    doc = Doc(client, workspace / "data.jsonl", MIXED)
+    first = await doc.open()
+    assert "TL305" in codes(first)
+    mark = len(client.published)  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"tunelint": {"ignore": ["TL305"], "severity": {"TL451": "info"}}}))
+    after = await wait_publish(client, doc.uri, after=mark)
+    assert "TL305" not in codes(after)
+    weight = next(d for d in after.diagnostics if d.code == "TL451")
+    assert weight.severity == types.DiagnosticSeverity.Information
+    assert after.version == 1
+
+
+async def test_workspace_configuration_is_pulled(client: LanguageClient, workspace: Path):
+    caps = client.capabilities.workspace  # type: ignore[union-attr]
+    if not (caps and caps.configuration):
+        pytest.skip(f"{client.profile} does not answer workspace/configuration")  # type: ignore
+    doc = Doc(client, workspace / "data.jsonl", MIXED)
+    await doc.open()
+    client.set_configuration({"ignore": ["TL302"]}, section="tunelint")
+    mark = len(client.published)  # type: ignore[attr-defined]
+    # An empty notification: the server asks for the settings itself.
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    after = await wait_publish(client, doc.uri, after=mark)
+    assert "TL302" not in codes(after) and "TL305" in codes(after)
+
+
+async def test_invalid_setting_is_reported_not_fatal(client: LanguageClient, workspace: Path):
+    doc = Doc(client, workspace / "data.jsonl", MIXED)
+    await doc.open()
+    mark = len(client.published)  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"tunelint": {"format": "bogus"}}))
+    after = await wait_publish(client, doc.uri, after=mark)
+    assert "TL302" in codes(after)  # still linting, with the previous settings
+    assert any("format must be one of" in m.message for m in client.messages)
+    # The server still works.
+    again = await doc.edit([doc.replace_line(3, doc.lines[2].replace("dup", "dip"))])
+    assert "TL006" not in codes(again)
+
+
+@pytest.mark.parametrize("preference,expected_model", [
+    ("editorFirst", "gpt-4.1-mini-2025-04-14"),
+    ("filesystemFirst", "gpt-4o-mini-2024-07-18"),
+])
+async def test_configuration_preference(client: LanguageClient, workspace: Path,
+                                        preference: str, expected_model: str):
+    (workspace / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.tunelint]\nmodel = "gpt-4o-mini-2024-07-18"\n', "utf-8")
+    doc = Doc(client, workspace / "data.jsonl", MIXED)
+    await doc.open()
+    mark = len(client.published)  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"tunelint": {"model": "gpt-4.1-mini-2025-04-14",
+                               "configurationPreference": preference}}))
+    await wait_publish(client, doc.uri, after=mark)
+    report = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="tunelint.showReport", arguments=[doc.uri]))
+    assert f"model {expected_model}" in report
+
+
+async def test_project_config_change_reloads(client: LanguageClient, workspace: Path):
+    config = workspace / "tunelint.toml"
+    config.write_text('ignore = ["TL305"]\n', "utf-8")
+    doc = Doc(client, workspace / "data.jsonl", MIXED)
+    first = await doc.open()
+    assert "TL305" not in codes(first)
+    config.write_text('ignore = ["TL006"]\n', "utf-8")
+    mark = len(client.published)  # type: ignore[attr-defined]
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]))
+    after = await wait_publish(client, doc.uri, after=mark)
+    assert "TL305" in codes(after) and "TL006" not in codes(after)
+
+
+# -- initializationOptions, pull diagnostics, progress, UTF-8: their own sessions -----------
+
+
+@pytest_lsp.fixture(config=CONFIG, params=PROFILES)
+async def client_with_init_options(lsp_client: LanguageClient, request: pytest.FixtureRequest,
+                                   workspace: Path):
+    await start(lsp_client, request.param, workspace,
+                init_options={"settings": {"ignore": ["TL006"], "debounce": 50}})
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_initialization_options_settings(client_with_init_options: LanguageClient,
+                                               workspace: Path):
+    doc = Doc(client_with_init_options, workspace / "data.jsonl", MIXED)
+    first = await doc.open()
+    assert "TL006" not in codes(first) and "TL302" in codes(first)
+
+
+@pytest_lsp.fixture(config=CONFIG, params=["neovim@v0.10.0"])
+async def pull_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
+                      workspace: Path):
+    await start(lsp_client, request.param, workspace)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_pull_diagnostics_where_advertised(pull_client: LanguageClient, workspace: Path):
+    assert pull_client.result.capabilities.diagnostic_provider is not None  # type: ignore
+    doc = Doc(pull_client, workspace / "data.jsonl", MIXED)
+    pushed = await doc.open()
+    report = await pull_client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri)))
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    assert [d.code for d in report.items] == [d.code for d in pushed.diagnostics]
+    same = await pull_client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri),
+        previous_result_id=report.result_id))
+    assert isinstance(same, types.RelatedUnchangedDocumentDiagnosticReport)
+    doc.send_edits([doc.replace_line(0, doc.lines[0].replace("asistant", "assistant"))])
+    changed = await pull_client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri),
+        previous_result_id=report.result_id))
+    assert isinstance(changed, types.RelatedFullDocumentDiagnosticReport)
+    assert "TL302" not in {d.code for d in changed.items}
+
+
+async def test_no_pull_provider_for_push_only_clients(client: LanguageClient):
+    assert client.result.capabilities.diagnostic_provider is None  # type: ignore[attr-defined]
+
+
+@pytest_lsp.fixture(config=CONFIG, params=["neovim@v0.11.0"])
+async def utf8_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
+                      workspace: Path):
+    await start(lsp_client, request.param, workspace)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_utf8_positions(utf8_client: LanguageClient, workspace: Path):
+    assert utf8_client.encoding == "utf-8"  # type: ignore[attr-defined]
+    doc = Doc(utf8_client, workspace / "data.jsonl", MIXED)
+    published = await doc.open()
+    by_code = {d.code: d for d in published.diagnostics}
+    assert slice_range(doc.lines, by_code["TL302"].range, "utf-8") == '"asistant"'
+    assert by_code["TL302"].range.start.character == units(
+        doc.lines[0], doc.lines[0].index('"asistant"'), "utf-8")
+    # An edit addressed in UTF-8 bytes after the emoji lands where it should.
+    line = doc.lines[0]
+    col = line.index("asistant")
+    fix = types.TextEdit(range=types.Range(
+        start=types.Position(line=0, character=units(line, col, "utf-8")),
+        end=types.Position(line=0, character=units(line, col + 2, "utf-8"))), new_text="ass")
+    after = await doc.edit([fix])
+    assert "TL302" not in codes(after)
+
+
+@pytest_lsp.fixture(config=CONFIG, params=["visual_studio_code"])
+async def progress_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
+                          workspace: Path):
+    await start(lsp_client, request.param, workspace)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_big_file_open_reports_progress(progress_client: LanguageClient, workspace: Path):
+    line = MIXED.split("\n")[5]
+    text = "\n".join(line.replace("Gut.", f"Gut {i}.") for i in range(10000)) + "\n"
+    assert len(text) > 1_000_000
+    doc = Doc(progress_client, workspace / "big.jsonl", text)
+    await doc.open()
+    reports = progress_client.progress_reports
+    kinds = [[type(v).__name__ for v in values] for values in reports.values()]
+    assert ["WorkDoneProgressBegin", "WorkDoneProgressEnd"] in kinds
+    # The server answers while token statistics may still be running in the background.
+    hover = await progress_client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri),
+        position=types.Position(line=100, character=1)))
+    assert hover is not None
+
+
+def test_server_command_is_the_module():
+    assert CONFIG.server_command[:3] == [sys.executable, "-m", "tunelint"]
+    assert isinstance(CONFIG, ClientServerConfig)
