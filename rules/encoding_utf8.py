@@ -29,7 +29,14 @@ def check(ctx: LineContext, opts: dict[str, Any]) -> Iterator[Problem]:
     if text.isascii():
         return
     # Invalid bytes were decoded with surrogateescape: U+DC80..U+DCFF stand for bytes 0x80..0xFF.
-    for col, ch in enumerate(text):
+    # Strict encoding finds the first one in C; only a failing line is looked at further.
+    try:
+        text.encode("utf-8")
+        return
+    except UnicodeEncodeError as e:
+        first = e.start
+    for col in range(first, len(text)):
+        ch = text[col]
         if "\udc80" <= ch <= "\udcff":
             byte = ord(ch) - 0xDC00
             offset = len(text[:col].encode("utf-8", "surrogateescape"))

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,7 +29,7 @@ class UsageError(Exception):
 class FileReport:
     path: str
     diagnostics: list[Diagnostic]
-    lines: list[str]
+    line_text: Callable[[int], str]
     summary: Any = None
     fixed: int = 0
 
@@ -96,32 +96,35 @@ def lint_text(text: str, settings: Settings, path: str | None = None,
 
 def check_file(path: str, settings: Settings, args: argparse.Namespace,
                validation: str | None = None) -> FileReport:
-    from tunelint.cache import ResultCache
-
-    text, size = read_text(path)
-    display = "<stdin>" if path == "-" else path
-    file_settings = settings
-    cache = None
-    if not args.no_cache and path != "-":
-        cache = ResultCache.for_settings(settings.for_path(path), settings.root)
-    vtext = read_text(validation)[0] if validation else None
+    from tunelint.batch import NeedsFullRead, check_path
     from tunelint.engine import Analyzer, Document
 
-    analyzer = Analyzer(file_settings, None if path == "-" else path)
-    if cache is not None:
-        cache.attach(analyzer)
-    doc = Document(analyzer, text, path=display, file_size=size)
-    if vtext is not None:
-        doc.counterpart = Document(Analyzer(file_settings, validation), vtext, path=validation)
-    if args.fix and path != "-":
-        fixed = apply_safe_fixes(doc, path)
-    else:
-        fixed = 0
+    display = "<stdin>" if path == "-" else path
+    doc = None
+    fixed = 0
+    if path != "-" and not args.fix:
+        # Read-only checks stream the file: parallel, cached, without keeping its text.
+        try:
+            doc = check_path(path, settings, use_cache=not args.no_cache,
+                             with_tokens=args.stats)
+            if validation:
+                doc.counterpart = check_path(validation, settings, use_cache=not args.no_cache)
+        except NeedsFullRead:
+            doc = None
+    if doc is None:
+        text, size = read_text(path)
+        file_settings = settings.for_path(None if path == "-" else path)
+        doc = Document(Analyzer(file_settings, None if path == "-" else path), text,
+                       path=display, file_size=size)
+        if validation:
+            vtext = read_text(validation)[0]
+            doc.counterpart = Document(Analyzer(file_settings, validation), vtext,
+                                       path=validation)
+        if args.fix and path != "-":
+            fixed = apply_safe_fixes(doc, path)
     diags = doc.diagnostics()
     summary = doc.summary(with_tokens=args.stats, diagnostics=diags) if args.stats else None
-    if cache is not None:
-        cache.save(analyzer)
-    return FileReport(display, diags, [e.text for e in doc.entries], summary, fixed)
+    return FileReport(display, diags, doc.line_text, summary, fixed)
 
 
 def apply_safe_fixes(doc: Any, path: str, max_passes: int = 10) -> int:
@@ -207,8 +210,11 @@ def format_text(reports: Sequence[FileReport], out: TextIO, color: bool) -> None
                 head = (f"\033[1m{rep.path}:{d.line + 1}:{d.column + 1}:\033[0m "
                         f"{_COLORS[d.severity]}{d.code}\033[0m [{d.name}] {d.message}")
             out.write(f"{head}" + ("" if sev == "error" else f" ({sev})") + "\n")
-            if d.line < len(rep.lines):
-                src = rep.lines[d.line].replace("\t", " ")
+            try:
+                src = rep.line_text(d.line).replace("\t", " ")
+            except (IndexError, OSError):
+                src = None
+            if src is not None:
                 end = d.end_column if d.end_line == d.line else len(src)
                 shown, c, e = _snippet(src, d.column, end)
                 out.write(f"  {shown}\n  {' ' * c}{'^' * max(1, min(e - c, 80))}\n")

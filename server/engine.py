@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,8 @@ class LineResult:
     size: int = 0
     token_bound: int = 0
     tokens: int | None = None
+    # The problems placed in the line (columns resolved), computed once per distinct text.
+    placed: tuple[Diagnostic, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -232,7 +234,7 @@ class Analyzer:
         result.norm_key = xxhash.xxh3_128_digest(fm.normalized(canonical))
         if fmt is None:
             return
-        pt = fm.prompt_and_target(obj, fmt)
+        pt = fm.prompt_and_target(obj, fmt, text)
         if pt is not None:
             result.prompt_key = xxhash.xxh3_128_digest(pt[0])
             result.target_key = xxhash.xxh3_128_digest(pt[1])
@@ -284,14 +286,13 @@ def _orjson_message(e: orjson.JSONDecodeError) -> str:
 class Entry:
     """One line of a document: its text, its ending, its analysis and current index."""
 
-    __slots__ = ("text", "ending", "result", "index", "diags")
+    __slots__ = ("text", "ending", "result", "index")
 
     def __init__(self, text: str, ending: str, result: LineResult, index: int) -> None:
         self.text = text
         self.ending = ending
         self.result = result
         self.index = index
-        self.diags: list[Diagnostic] | None = None
 
 
 @dataclass
@@ -337,6 +338,9 @@ class Document:
         self.bom = False
         self.file_size = file_size
         self.counterpart: Document | None = None
+        # Lean documents (large files checked by the CLI) keep no line text: it is read back
+        # from the file for the few lines that need a position.
+        self._loader: Callable[[int], str] | None = None
         self._dirty_from = 0
         self._flagged: set[Entry] = set()
         self._invalid: set[Entry] = set()
@@ -352,6 +356,23 @@ class Document:
         self._image_examples = 0
         self._bytes = 0
         self.set_text(text)
+
+    @classmethod
+    def lean(cls, analyzer: Analyzer, path: str, results: Sequence[LineResult],
+             endings: Sequence[str], loader: Callable[[int], str], bom: bool,
+             file_size: int) -> Document:
+        """A document built from results computed elsewhere (worker processes), without text."""
+        doc = cls(analyzer, "", path=path, file_size=file_size)
+        for e in doc.entries:
+            doc._unindex(e)
+        doc.bom = bom
+        doc._loader = loader
+        doc.entries = [Entry(None, end, r, i)  # type: ignore[arg-type]
+                       for i, (r, end) in enumerate(zip(results, endings))]
+        for e in doc.entries:
+            doc._index(e)
+        doc._dirty_from = len(doc.entries)
+        return doc
 
     # -- building and editing -------------------------------------------------------------
 
@@ -431,7 +452,6 @@ class Document:
         self._unindex(e)
         e.text = text
         e.result = self.analyzer.analyze(text)
-        e.diags = None
         self._index(e)
 
     def _fix_final_ending(self) -> None:
@@ -538,7 +558,13 @@ class Document:
         return self._bytes + (3 if self.bom else 0)
 
     def line_text(self, line: int) -> str:
-        return self.entries[line].text
+        e = self.entries[line]
+        return e.text if e.text is not None else self._load_text(line)
+
+    def _load_text(self, line: int) -> str:
+        if self._loader is None:
+            raise RuntimeError("line text is not loaded")
+        return self._loader(line)
 
     def line_result(self, line: int) -> LineResult:
         return self.entries[line].result
@@ -636,11 +662,9 @@ class Document:
         out: list[Diagnostic] = []
         last = len(self.entries) - 1
         for e in self._flagged:
-            if e.diags is None:
-                e.diags = [self._place(e.text, p, 0) for p in e.result.problems]
             if e.index == last and e.result.kind == BLANK:
                 continue  # the empty segment after the final newline
-            for d in e.diags:
+            for d in self._placed(e):
                 out.append(_at_line(d, e.index))
         suppressed: list[tuple[int, int]] = []
         for active in self.analyzer.rules.dataset:
@@ -657,7 +681,7 @@ class Document:
                     suppressed.append(tuple(p.data["suppress"]))
                 line = p.line if p.line is not None else 0
                 line = max(0, min(line, last))
-                out.append(self._place(self.entries[line].text, p, line))
+                out.append(self._place(self.line_text(line), p, line))
         if suppressed:
             out = [d for d in out if not _is_suppressed(d, suppressed)]
         out.sort(key=Diagnostic.sort_key)
@@ -673,12 +697,12 @@ class Document:
         related = []
         for rel in p.related:
             if 0 <= rel.line < len(self.entries):
-                rtext = self.entries[rel.line].text
+                rtext = self.line_text(rel.line)
                 rs, re_ = locate(rtext, rel.pointer, "value")
                 related.append((rel.line, rs, re_, rel.message))
         end_line = p.end_line if p.end_line is not None else line
         if end_line != line and p.span is None:
-            end = len(self.entries[end_line].text) if end_line < len(self.entries) else end
+            end = len(self.line_text(end_line)) if end_line < len(self.entries) else end
         return Diagnostic(
             line=line,
             column=start,
@@ -696,10 +720,14 @@ class Document:
     def line_diagnostics(self, line: int) -> list[Diagnostic]:
         """Diagnostics of one line (for hovers and code actions), placed at that line."""
         self._renumber()
-        e = self.entries[line]
-        if e.diags is None:
-            e.diags = [self._place(e.text, p, 0) for p in e.result.problems]
-        return [_at_line(d, line) for d in e.diags]
+        return [_at_line(d, line) for d in self._placed(self.entries[line])]
+
+    def _placed(self, e: Entry) -> tuple[Diagnostic, ...]:
+        r = e.result
+        if r.placed is None:
+            text = self.line_text(e.index)
+            r.placed = tuple(self._place(text, p, 0) for p in r.problems)
+        return r.placed
 
     # -- summary ---------------------------------------------------------------------------
 
@@ -709,8 +737,8 @@ class Document:
         sev = Counter(d.severity for d in diags)
         s = Summary(
             path=self.path,
-            lines=len(self.entries) - (1 if self.entries and not self.entries[-1].text.strip()
-                                       and len(self.entries) > 1 else 0),
+            lines=len(self.entries) - (1 if len(self.entries) > 1
+                                       and self.entries[-1].result.kind == BLANK else 0),
             examples=self._objects,
             formats=dict(self.format_counts()),
             dataset_format=self.dataset_format(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -47,6 +48,9 @@ def detect_format(obj: dict[str, Any]) -> str | None:
     return None
 
 
+_WS_ESCAPE = re.compile(rb"\\[nrt]")
+
+
 def normalized(canonical: bytes) -> bytes:
     """Case and whitespace folded canonical JSON (near-duplicate key), in a few C passes.
 
@@ -55,7 +59,9 @@ def normalized(canonical: bytes) -> bytes:
     collapsed: splitting a 100 MB line into words would cost seconds, and "a b" vs "ab" is still
     a near duplicate.
     """
-    folded = canonical.lower().replace(b"\\n", b"").replace(b"\\t", b"").replace(b"\\r", b"")
+    folded = canonical.lower()
+    if b"\\" in folded:
+        folded = _WS_ESCAPE.sub(b"", folded)
     return folded.translate(None, b" \t\r\n\x0b\x0c")
 
 
@@ -68,7 +74,8 @@ def _conversation(obj: dict[str, Any], fmt: str) -> list[Any] | None:
     return msgs if isinstance(msgs, list) else None
 
 
-def prompt_and_target(obj: dict[str, Any], fmt: str) -> tuple[bytes, bytes] | None:
+def prompt_and_target(obj: dict[str, Any], fmt: str, text: str = '"id"'
+                      ) -> tuple[bytes, bytes] | None:
     """What the example asks and what it teaches (for conflicting-target detection)."""
     if fmt == COMPLETION:
         prompt, completion = obj.get("prompt"), obj.get("completion")
@@ -97,12 +104,17 @@ def prompt_and_target(obj: dict[str, Any], fmt: str) -> tuple[bytes, bytes] | No
             break
     if last is None or last == 0:
         return None
+    strip = _strip if ('"weight"' in text or '"id"' in text or '"tool_call_id"' in text) else _same
     try:
-        prompt = orjson.dumps(_strip(msgs[:last]), option=orjson.OPT_SORT_KEYS)
-        target = orjson.dumps(_strip(msgs[last]), option=orjson.OPT_SORT_KEYS)
+        prompt = orjson.dumps(strip(msgs[:last]), option=orjson.OPT_SORT_KEYS)
+        target = orjson.dumps(strip(msgs[last]), option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return None
     return normalized(prompt), normalized(target)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _strip(value: Any) -> Any:

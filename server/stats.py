@@ -78,7 +78,7 @@ def token_stats(doc: Document, num_threads: int = 2) -> dict[str, Any]:
     parsed: dict[int, Any] = {}
     for e in todo:
         try:
-            obj = orjson.loads(e.text)
+            obj = orjson.loads(e.text if e.text is not None else doc.line_text(e.index))
         except orjson.JSONDecodeError:
             continue
         parsed[id(e)] = obj

@@ -85,8 +85,21 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     )
 
 
+@cache
 def special_tokens(name: str) -> frozenset[str]:
-    return frozenset(get_encoding(name).special_tokens_set)
+    """The encoding's special tokens, without loading its 100+ MB of ranks."""
+    from tiktoken_ext import openai_public
+
+    if name not in _EXPECTED_SHA256:
+        raise EncodingError(f"encoding {name!r} is not shipped with tunelint")
+    with _lock:
+        original = openai_public.load_tiktoken_bpe
+        openai_public.load_tiktoken_bpe = lambda *_a, **_k: {}
+        try:
+            spec = getattr(openai_public, name)()
+        finally:
+            openai_public.load_tiktoken_bpe = original
+    return frozenset(spec["special_tokens"])
 
 
 class TokenCounter:

@@ -121,6 +121,8 @@ TOGETHER_ONLY = {
     "test_check_jsonl_valid_general.jsonl": {"TL105"},
     "test_check_jsonl_valid_instruction.jsonl": {"TL909"},
     "test_check_jsonl_valid_instruction_multimodal.jsonl": {"TL909", "TL801"},
+    # Its data URLs hold "..." instead of base64: Together checks only the prefix, we decode.
+    "test_check_jsonl_valid_conversational_multimodal_single_turn.jsonl": {"TL602"},
 }
 
 
