@@ -11,7 +11,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 
-from ._tooling import all_messages
+from ._tooling import shape
 
 DATA_URL = re.compile(r"data:([^;,]*)((?:;[^;,]*)*),", re.I)
 SUPPORTED = ("image/jpeg", "image/png", "image/webp")
@@ -40,15 +40,9 @@ class ImagePart:
 
 
 def image_parts(ctx: ExampleContext) -> Iterator[ImagePart]:
-    if '"image_url"' not in ctx.text:
-        return
-    for m, ptr in all_messages(ctx):
-        content = m.get("content")
-        if not isinstance(content, list):
-            continue
-        for j, part in enumerate(content):
-            if isinstance(part, dict) and part.get("type") == "image_url":
-                yield ImagePart(m.get("role"), part, f"{ptr}/content/{j}")
+    for role, part, ptr in shape(ctx).media:
+        if part.get("type") == "image_url":
+            yield ImagePart(role, part, ptr)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -64,17 +64,64 @@ class Call:
 
 
 def iter_calls(ctx: ExampleContext, deprecated: bool = True) -> Iterator[Call]:
+    for call in shape(ctx).calls:
+        if deprecated or not call.deprecated:
+            yield call
+
+
+@dataclass(slots=True)
+class Shape:
+    """What the tool and image rules look for, found in one walk over an example's messages
+    and shared by all of them through ``ctx.facts`` (cheaper than searching the line's text)."""
+
+    calls: list[Call] = field(default_factory=list)
+    tool_calls_key: bool = False
+    function_call_key: bool = False
+    tool_role: bool = False
+    # (role, part, pointer of the part) of every non-text content part
+    media: list[tuple[Any, dict[str, Any], str]] = field(default_factory=list)
+    _declared: Any = None
+    _declared_done: bool = False
+
+
+def shape(ctx: ExampleContext) -> Shape:
+    found = ctx.facts.get("tunelint.shape")
+    if found is not None:
+        return found
+    sh = Shape()
     for m, ptr in all_messages(ctx):
-        calls = m.get("tool_calls")
-        if isinstance(calls, list):
-            for j, c in enumerate(calls):
-                yield Call(c, f"{ptr}/tool_calls/{j}", False)
-        if deprecated and isinstance(m.get("function_call"), dict):
-            yield Call(m["function_call"], f"{ptr}/function_call", True)
+        if "tool_calls" in m:
+            sh.tool_calls_key = True
+            calls = m["tool_calls"]
+            if isinstance(calls, list):
+                for j, c in enumerate(calls):
+                    sh.calls.append(Call(c, f"{ptr}/tool_calls/{j}", False))
+        if "function_call" in m:
+            sh.function_call_key = True
+            if isinstance(m["function_call"], dict):
+                sh.calls.append(Call(m["function_call"], f"{ptr}/function_call", True))
+        if m.get("role") == "tool":
+            sh.tool_role = True
+        content = m.get("content")
+        if isinstance(content, list):
+            for j, part in enumerate(content):
+                if isinstance(part, dict) and part.get("type", "text") != "text":
+                    sh.media.append((m.get("role"), part, f"{ptr}/content/{j}"))
+    ctx.facts["tunelint.shape"] = sh
+    return sh
 
 
 def declared(ctx: ExampleContext) -> dict[str, dict[str, Any]] | None:
     """Function definitions by name from ``tools`` and ``functions``; None when neither exists."""
+    sh = shape(ctx)
+    if not sh._declared_done:
+        sh._declared = _declared(ctx)
+        sh._declared_done = True
+    result: dict[str, dict[str, Any]] | None = sh._declared
+    return result
+
+
+def _declared(ctx: ExampleContext) -> dict[str, dict[str, Any]] | None:
     h, _ = holder(ctx)
     if h is None:
         return None

@@ -29,24 +29,17 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import PREFERENCE, Problem, Rule, Severity
 
-from ._tooling import all_messages
+from ._tooling import shape
 
 _KINDS = {"image_url": "an image", "input_audio": "audio", "file": "a file"}
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    text = ctx.text
-    if '"image_url"' not in text and '"input_audio"' not in text and '"file"' not in text:
-        return
-    for m, ptr in all_messages(ctx):
-        content = m.get("content")
-        if not isinstance(content, list):
-            continue
-        for j, part in enumerate(content):
-            kind = part.get("type") if isinstance(part, dict) else None
-            if kind in _KINDS:
-                yield Problem("TL703", f"preference (DPO) training is text-only: this part is "
-                              f"{_KINDS[kind]}", pointer=f"{ptr}/content/{j}")
+    for _role, part, ptr in shape(ctx).media:
+        kind = part.get("type")
+        if kind in _KINDS:
+            yield Problem("TL703", f"preference (DPO) training is text-only: this part is "
+                          f"{_KINDS[kind]}", pointer=ptr)
 
 
 RULE = Rule(

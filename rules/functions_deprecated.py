@@ -34,7 +34,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, Edit, Fix, Problem, Rule, Severity
 
-from ._tooling import holder
+from ._tooling import holder, shape
 
 
 def _dumps(value: Any) -> str:
@@ -83,15 +83,15 @@ def _fix(ctx: ExampleContext) -> Fix | None:
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    text = ctx.text
-    if '"functions"' not in text and '"function_call"' not in text:
-        return
     h, base = holder(ctx)
+    sh = shape(ctx)
+    if not sh.function_call_key and (h is None or "functions" not in h):
+        return
     found: list[Problem] = []
     if h is not None and "functions" in h:
         found.append(Problem("TL503", "`functions` is deprecated: declare them in `tools`",
                              pointer=f"{base}/functions", part="key"))
-    if '"function_call"' in text:
+    if sh.function_call_key:
         for _i, m, ptr in ctx.iter_messages():
             if "function_call" in m:
                 found.append(Problem(

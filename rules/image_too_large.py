@@ -41,8 +41,6 @@ def _mb(n: int) -> str:
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    if "base64," not in ctx.text:
-        return
     limit = int(opts.get("max_bytes") or ctx.limits.get("max_image_bytes") or DEFAULT_MAX)
     for img in image_parts(ctx):
         url = img.url

@@ -34,8 +34,6 @@ from ._images import image_parts
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    if '"image_url"' not in ctx.text:
-        return
     limit = int(opts.get("max_images") or ctx.limits.get("max_images_per_example") or 10)
     parts = list(image_parts(ctx))
     if len(parts) > limit:

@@ -38,6 +38,20 @@ NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _BAD_CHAR = re.compile(r"[^a-zA-Z0-9_-]")
 
 
+_GOOD: set[str] = set()
+
+
+def _good(name: str) -> bool:
+    if name in _GOOD:
+        return True
+    if not NAME.fullmatch(name):
+        return False
+    if len(_GOOD) > 10_000:
+        _GOOD.clear()
+    _GOOD.add(name)
+    return True
+
+
 def _why(name: str) -> str:
     if not name:
         return "is empty"
@@ -49,9 +63,6 @@ def _why(name: str) -> str:
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    text = ctx.text
-    if '"name"' not in text:
-        return
     h, base = holder(ctx)
     if h is not None:
         for key, sub in (("tools", "/function/name"), ("functions", "/name")):
@@ -63,15 +74,13 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
                     continue
                 fn = item.get("function") if key == "tools" else item
                 name = fn.get("name") if isinstance(fn, dict) else None
-                if isinstance(name, str) and not NAME.fullmatch(name):
+                if isinstance(name, str) and not _good(name):
                     yield Problem("TL501", f"function name '{name[:80]}' {_why(name)}",
                                   pointer=f"{base}/{key}/{i}{sub}")
-    if '"tool_calls"' not in text and '"function_call"' not in text:
-        return
     for call in iter_calls(ctx):
         fn = call.function
         name = fn.get("name") if fn is not None else None
-        if isinstance(name, str) and not NAME.fullmatch(name):
+        if isinstance(name, str) and not _good(name):
             yield Problem("TL501", f"called function name '{name[:80]}' {_why(name)}",
                           pointer=call.function_pointer + "/name")
 

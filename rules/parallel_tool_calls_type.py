@@ -36,8 +36,6 @@ _BOOLS = {"true": "true", "false": "false"}
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    if '"parallel_tool_calls"' not in ctx.text:
-        return
     h, base = holder(ctx)
     if h is None or "parallel_tool_calls" not in h:
         return

@@ -50,8 +50,6 @@ def _as_string_literal(value: str) -> str:
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
     text = ctx.text
-    if '"arguments"' not in text:
-        return
     for call in iter_calls(ctx):
         fn = call.function
         if fn is None or "arguments" not in fn:

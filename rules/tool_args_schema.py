@@ -36,16 +36,17 @@ from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Severity
 
 from ._positions import span_in_string
-from ._schema_messages import dotted, findings, pointer_of
+from ._schema_messages import Finding, dotted, findings, pointer_of
 from ._tooling import declared, decode_arguments, iter_calls, validator
 
 MAX_FINDINGS = 5
 
+# (validator id, arguments text) -> (validator, findings, more): datasets repeat calls.
+_RESULTS: dict[tuple[int, str], tuple[Any, list[Finding], int]] = {}
+
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
     text = ctx.text
-    if '"arguments"' not in text or '"parameters"' not in text:
-        return
     functions = None
     for call in iter_calls(ctx):
         fn = call.function
@@ -68,7 +69,15 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
             continue  # tool-args-json reports it
         if levels or not isinstance(value, dict):
             continue  # tool-args-json reports it
-        found, more = findings(v.iter_errors(value), limit=MAX_FINDINGS)
+        key = (id(v), args)
+        hit = _RESULTS.get(key)
+        if hit is not None and hit[0] is v:
+            found, more = hit[1], hit[2]
+        else:
+            found, more = findings(v.iter_errors(value), limit=MAX_FINDINGS)
+            if len(_RESULTS) >= 8192:
+                _RESULTS.clear()
+            _RESULTS[key] = (v, found, more)
         ptr = call.function_pointer + "/arguments"
         for k, f in enumerate(found):
             owner = f.path[:-1] if f.message.startswith("unexpected property") else f.path

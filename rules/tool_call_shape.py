@@ -37,7 +37,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Edit, Fix, Problem, Rule, Severity
 
-from ._tooling import all_messages, json_type
+from ._tooling import all_messages, json_type, shape
 
 
 @cache
@@ -59,8 +59,8 @@ def _function(fn: Any, ptr: str, what: str) -> Iterator[Problem]:
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    text = ctx.text
-    if '"tool_calls"' not in text and '"function_call"' not in text:
+    sh = shape(ctx)
+    if not sh.tool_calls_key and not sh.function_call_key:
         return
     pattern = opts.get("id_pattern")
     id_re = _compile(pattern) if pattern else None

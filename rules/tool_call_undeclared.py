@@ -39,9 +39,6 @@ from ._tooling import declared, iter_calls
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    text = ctx.text
-    if '"tool_calls"' not in text and '"function_call"' not in text:
-        return
     names = None
     for call in iter_calls(ctx):
         fn = call.function

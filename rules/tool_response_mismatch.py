@@ -36,10 +36,12 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Severity
 
+from ._tooling import shape
+
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    text = ctx.text
-    if '"tool"' not in text and '"tool_calls"' not in text:
+    sh = shape(ctx)
+    if not sh.tool_role and not sh.tool_calls_key:
         return
     open_calls: dict[str, int] = {}  # id -> calls not yet answered
     seen: set[str] = set()

@@ -100,11 +100,8 @@ def _check_list(key: str, items: Any) -> list[tuple[str, Part, str]]:
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    text = ctx.text
-    if '"tools"' not in text and '"functions"' not in text:
-        return
     h, base = holder(ctx)
-    if h is None:
+    if h is None or ("tools" not in h and "functions" not in h):
         return
     for key in ("tools", "functions"):
         if key not in h:
