@@ -1,0 +1,48 @@
+"""A minimal pygls server offering the four methods tunelint.lsp.jobs needs (a test double for
+tunelint.lsp.server). Editor settings come from the env var TUNELINT_STUB_SETTINGS (JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from tunelint.config import Settings
+from tunelint.engine import Analyzer, Document, Summary
+from tunelint.lsp.jobs import register
+
+
+class StubServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("tunelint-stub", "0")
+        self.settings: dict[str, Any] = json.loads(os.environ.get("TUNELINT_STUB_SETTINGS", "{}"))
+
+    def document_text(self, uri: str) -> str:
+        return self.workspace.get_text_document(uri).source
+
+    def document_settings(self, uri: str) -> Settings:
+        return Settings()
+
+    def client_settings(self, uri: str) -> dict[str, Any]:
+        return dict(self.settings)
+
+    def lint_summary(self, uri: str) -> Summary:
+        doc = Document(Analyzer(self.document_settings(uri)), self.document_text(uri))
+        return doc.summary()
+
+
+server = StubServer()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: StubServer, params: types.DidOpenTextDocumentParams) -> None:
+    pass
+
+
+register(server)
+
+if __name__ == "__main__":
+    server.start_io()
