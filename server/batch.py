@@ -9,14 +9,16 @@ xxh3 hash of the line's bytes, so an unchanged file is only read and hashed the 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import tempfile
 from array import array
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import xxhash
 
@@ -31,6 +33,21 @@ TOKEN_THREADS = os.cpu_count() or 1
 PARALLEL_MIN_BYTES = 8 << 20
 CACHE_DIR = ".tunelint_cache"
 BOM = b"\xef\xbb\xbf"
+
+
+# Bytes analysed so far, shared with worker processes for the progress bar.
+_progress: Any = None
+
+
+def _init_worker(progress: Any) -> None:
+    global _progress
+    _progress = progress
+
+
+def _advance(n: int) -> None:
+    if _progress is not None:
+        with _progress.get_lock():
+            _progress.value += n
 
 
 class NeedsFullRead(Exception):
@@ -88,7 +105,12 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
     analyzer = Analyzer(settings, path)
     chunk = Chunk([], [], array("Q"), array("Q"), [])
     pending: list[tuple[LineResult, str]] = []
+    unreported = 0
     for offset, raw, ending in iter_lines(path, start, end):
+        unreported += len(raw) + len(ending)
+        if unreported > 1 << 20:
+            _advance(unreported)
+            unreported = 0
         if offset == 0 and raw.startswith(BOM):
             raw = raw[3:]
             offset = 3
@@ -180,7 +202,8 @@ def _save_cache(file: Path, table: dict[int, LineResult]) -> None:
 
 
 def check_path(path: str, settings: Settings, use_cache: bool = True,
-               workers: int | None = None, with_tokens: bool = False) -> Document:
+               workers: int | None = None, with_tokens: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> Document:
     """Analyse a file on disk into a lean Document (raises NeedsFullRead for lone CRs)."""
     settings = settings.for_path(path)
     size = os.path.getsize(path)
@@ -189,15 +212,27 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     workers = workers or os.cpu_count() or 1
     # A warm cache makes analysis nearly free: one process then only reads and hashes.
     parallel = workers > 1 and size >= PARALLEL_MIN_BYTES and not cached
+    counter = multiprocessing.Value("Q", 0) if progress else None
     if parallel:
         ranges = _split(path, size, workers)
-        with ProcessPoolExecutor(len(ranges)) as pool:
-            n = len(ranges)
-            chunks = list(pool.map(analyze_range, [path] * n, [settings] * n,
-                                   [a for a, _ in ranges], [b for _, b in ranges], [None] * n,
-                                   [with_tokens] * n))
+        with ProcessPoolExecutor(len(ranges), initializer=_init_worker,
+                                 initargs=(counter,)) as pool:
+            futures = [pool.submit(analyze_range, path, settings, a, b, None, with_tokens)
+                       for a, b in ranges]
+            while progress and counter is not None:
+                done, _ = wait(futures, timeout=0.25)
+                progress(counter.value, size)
+                if len(done) == len(futures):
+                    break
+            chunks = [f.result() for f in futures]
     else:
-        chunks = [analyze_range(path, settings, 0, size, cached, with_tokens)]
+        _init_worker(counter)
+        try:
+            chunks = [analyze_range(path, settings, 0, size, cached, with_tokens)]
+        finally:
+            _init_worker(None)
+    if progress:
+        progress(size, size)
     results: list[LineResult] = []
     endings: list[str] = []
     offsets = array("Q")

@@ -18,6 +18,7 @@ from tunelint.config import FORMATS, ConfigError, Settings, load_settings
 from tunelint.problems import Diagnostic, Severity
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+PROGRESS_MIN_BYTES = 20 << 20
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
@@ -106,7 +107,7 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
         # Read-only checks stream the file: parallel, cached, without keeping its text.
         try:
             doc = check_path(path, settings, use_cache=not args.no_cache,
-                             with_tokens=args.stats)
+                             with_tokens=args.stats, progress=_progress_bar(path))
             if validation:
                 doc.counterpart = check_path(validation, settings, use_cache=not args.no_cache)
         except NeedsFullRead:
@@ -125,6 +126,22 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
     diags = doc.diagnostics()
     summary = doc.summary(with_tokens=args.stats, diagnostics=diags) if args.stats else None
     return FileReport(display, diags, doc.line_text, summary, fixed)
+
+
+def _progress_bar(path: str) -> Callable[[int, int], None] | None:
+    """A one-line progress bar on a terminal, for files big enough to wait for."""
+    if not sys.stderr.isatty() or os.path.getsize(path) < PROGRESS_MIN_BYTES:
+        return None
+
+    def draw(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r{path}: [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done / 1e6:,.0f}/{total / 1e6:,.0f} MB{end}")
+        sys.stderr.flush()
+
+    return draw
 
 
 def apply_safe_fixes(doc: Any, path: str, max_passes: int = 10) -> int:
