@@ -113,11 +113,45 @@ def readme_with_rules(readme: str) -> str:
     return readme[:start] + "\n" + rules_table() + "\n" + readme[end:]
 
 
+def models_markdown() -> str:
+    """The model registry and profiles as tables (docs/models.md)."""
+    from tunelint.models import get_model, known_models, openai_self_serve_end, profiles
+
+    out = [
+        "# Models and profiles",
+        "",
+        "Generated from `server/data/models.json` and `server/data/profiles.json` by "
+        "`python -m tunelint.docs`.",
+        "",
+        f"OpenAI stops new self-serve fine-tuning jobs on {openai_self_serve_end().isoformat()}.",
+        "",
+        "| model | encoding | training-example limit | methods | shutdown | source |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in known_models():
+        m = get_model(name)
+        assert m is not None
+        out.append(f"| {m.name} | {m.encoding} | {m.limit or '?'} | "
+                   f"{', '.join(sorted(m.methods))} | "
+                   f"{m.shutdown.isoformat() if m.shutdown else '-'} | {m.source} |")
+    out += ["", "| profile | description | min examples | file size | changes |",
+            "| --- | --- | --- | --- | --- |"]
+    for p in profiles().values():
+        changes = [f"{k} → {v}" for k, v in p.severity.items()]
+        changes += [f"{k}: {v}" for k, v in p.options.items()]
+        changes += [f"{k} off" for k in sorted(p.disable)]
+        out.append(f"| {p.name} | {p.description} | {p.limits.get('min_examples')} | "
+                   f"{p.limits.get('file_size', 0) / 1024**2:,.0f} MB | "
+                   f"{'; '.join(changes) or '-'} |")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     from pathlib import Path
 
     root = Path.cwd()
     (root / "docs" / "rules.md").write_text(rules_markdown(), encoding="utf-8")
+    (root / "docs" / "models.md").write_text(models_markdown(), encoding="utf-8")
     readme = root / "README.md"
     readme.write_text(readme_with_rules(readme.read_text("utf-8")), encoding="utf-8")
     print("wrote docs/rules.md and the rule list in README.md")

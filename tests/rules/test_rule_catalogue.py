@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tunelint.config import Settings, settings_from_mapping
-from tunelint.docs import doc_examples, readme_with_rules, rules_markdown
+from tunelint.docs import doc_examples, models_markdown, readme_with_rules, rules_markdown
 from tunelint.engine import Analyzer, Document
 from tunelint.rules import Rule, all_rules
 
@@ -80,6 +80,7 @@ def test_rule_doc_examples(r: Rule) -> None:
 def test_docs_are_generated_and_fresh() -> None:
     current = (ROOT / "docs" / "rules.md").read_text("utf-8")
     assert current == rules_markdown(), "docs/rules.md is stale: run `python -m tunelint.docs`"
+    assert (ROOT / "docs" / "models.md").read_text("utf-8") == models_markdown()
     readme = (ROOT / "README.md").read_text("utf-8")
     assert readme == readme_with_rules(readme), "README rule list is stale: python -m tunelint.docs"
 
