@@ -32,6 +32,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     drop: bool = False
+    delay: float = 0.0  # seconds before answering (for client timeouts)
     times: int = 1
 
 
@@ -291,6 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append((method, path))
             fake.headers.append(headers)
         fault = fake.take_fault(method, path)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
         if fault is not None and fault.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):

@@ -272,6 +272,26 @@ def test_network_down_is_a_clear_api_error(env, train, capsys):
     assert f"could not reach {url} after 2 attempts" in err and "check the network" in err
 
 
+def test_timeout_is_a_clear_api_error(fake, env, train, capsys):
+    # The fake answers after 3 s; the client gives up after 0.3 s (no retry).
+    fake.fault("POST", "/v1/files", status=200, delay=3.0)
+    code, out, err = run_cli(capsys, "submit", str(train), "--model", MODEL, "--base-url",
+                             fake.base_url, "--yes", "--max-retries", "0", "--timeout", "0.3")
+    assert code == 3 and "the request timed out" in err and "raise the timeout" in err
+
+
+def test_declined_on_the_terminal_sends_nothing(fake, env, train, capsys, monkeypatch):
+    import tunelint.submit.cli as submit_cli
+
+    shown: list[str] = []
+    monkeypatch.setattr(submit_cli.sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(submit_cli, "_confirm_on_tty", lambda text: shown.append(text) or False)
+    args = [a for a in submit_args(fake, train) if a != "--yes"]
+    code, _, err = run_cli(capsys, *args)
+    assert code == 1 and "not confirmed" in err and fake.requests == []
+    assert "billable tokens" in shown[0] and "12 training examples" in shown[0]
+
+
 def test_404_model_names_the_uploaded_file(fake, env, train, capsys):
     code, out, err = run_cli(capsys, "submit", str(train), "--model", "nope-model",
                              "--base-url", fake.base_url, "--yes")

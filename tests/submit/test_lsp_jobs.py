@@ -46,11 +46,15 @@ class Session:
 
 
 async def open_session(settings: dict[str, Any], answers: list[str | None],
-                       capabilities: str = "visual-studio-code") -> Session:
+                       capabilities: str = "visual-studio-code", server: str = "stub"
+                       ) -> Session:
     env = {k: v for k, v in os.environ.items()
            if k not in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")}
     env["TUNELINT_STUB_SETTINGS"] = json.dumps(settings)
-    config = ClientServerConfig(server_command=[sys.executable, str(STUB)], server_env=env)
+    command = [sys.executable, str(STUB)]
+    if server == "real":  # the project's language server (tunelint.lsp.server)
+        command = [sys.executable, "-m", "tunelint", "lsp"]
+    config = ClientServerConfig(server_command=command, server_env=env)
     client = await config.start()
     session = Session(client, answers)
 
@@ -61,7 +65,8 @@ async def open_session(settings: dict[str, Any], answers: list[str | None],
         return types.MessageActionItem(title=answer) if answer else None
 
     await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(capabilities), process_id=os.getpid()))
+        capabilities=client_capabilities(capabilities), process_id=os.getpid(),
+        initialization_options={"settings": {"tunelint": settings}}))
     return session
 
 
@@ -69,11 +74,11 @@ async def open_session(settings: dict[str, Any], answers: list[str | None],
 async def lsp(fake: FakeOpenAI, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     sessions: list[Session] = []
 
-    async def make(answers: list[str | None], **jobs: Any) -> Session:
+    async def make(answers: list[str | None], server: str = "stub", **jobs: Any) -> Session:
         settings = {"baseUrl": fake.base_url, "apiKey": FAKE_KEY,
                     "jobs": {"model": MODEL, "pollInterval": 0, "maxRetries": 1, "timeout": 5,
                              "stateFile": str(tmp_path / "state.json"), **jobs}}
-        s = await open_session(settings, answers)
+        s = await open_session(settings, answers, server=server)
         sessions.append(s)
         return s
 
@@ -95,8 +100,13 @@ def no_key_anywhere(session: Session) -> None:
         assert FAKE_KEY not in text
 
 
-async def test_start_fine_tune_confirmed_with_progress_and_final_model(lsp, fake, tmp_path):
-    session = await lsp(["Start fine-tune"], suffix="lsp", hyperparameters={"n_epochs": 2})
+@pytest.mark.parametrize("server", ["stub", "real"])
+async def test_start_fine_tune_confirmed_with_progress_and_final_model(lsp, fake, tmp_path,
+                                                                       server):
+    if server == "real":
+        pytest.importorskip("tunelint.lsp.server", reason="the language server is not there yet")
+    session = await lsp(["Start fine-tune"], server=server, suffix="lsp",
+                        hyperparameters={"n_epochs": 2})
     uri = open_doc(session, write(tmp_path / "train.jsonl", chat_lines()))
     result = await session.execute("tunelint.startFineTune", uri)
     assert result["job_id"] in fake.jobs
