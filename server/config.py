@@ -208,7 +208,7 @@ def load_schema(schema: str | Mapping[str, Any] | None, root: str | None) -> dic
     if schema is None:
         return None
     if isinstance(schema, Mapping):
-        return dict(schema)
+        return _checked_schema(dict(schema), "the inline schema")
     path = Path(schema)
     if not path.is_absolute() and root:
         path = Path(root) / path
@@ -218,4 +218,17 @@ def load_schema(schema: str | Mapping[str, Any] | None, root: str | None) -> dic
         raise ConfigError(f"cannot read schema {path}: {e.strerror}") from None
     except json.JSONDecodeError as e:
         raise ConfigError(f"schema {path} is not valid JSON: {e}") from None
-    return loaded
+    return _checked_schema(loaded, f"schema {path}")
+
+
+def _checked_schema(schema: dict[str, Any], origin: str) -> dict[str, Any]:
+    """Reject a schema that is not one, once, instead of an error on every line."""
+    from jsonschema import SchemaError
+    from jsonschema.validators import validator_for
+
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as e:
+        where = "/".join(str(p) for p in e.absolute_path) or "the top level"
+        raise ConfigError(f"{origin} is not a valid JSON Schema at {where}: {e.message}") from None
+    return schema

@@ -206,7 +206,9 @@ class Analyzer:
         configured = self.settings.format
         if kind == OBJECT:
             detected = fm.detect_format(obj)
-            if configured in fm.FORMATS and detected in (None, configured):
+            # chat and reinforcement share `messages`: a configured one of them decides.
+            messages_pair = {detected, configured} == {fm.CHAT, fm.REINFORCEMENT}
+            if configured in fm.FORMATS and (detected in (None, configured) or messages_pair):
                 fmt = configured
             elif configured != "none":
                 fmt = detected
@@ -696,10 +698,12 @@ class Document:
         name = rule.rule.name if rule else p.code
         related = []
         for rel in p.related:
-            if 0 <= rel.line < len(self.entries):
-                rtext = self.line_text(rel.line)
+            # Line -1 means "this line": example rules do not know their line number.
+            rline = line if rel.line < 0 else rel.line
+            if 0 <= rline < len(self.entries):
+                rtext = text if rel.line < 0 else self.line_text(rline)
                 rs, re_ = locate(rtext, rel.pointer, "value")
-                related.append((rel.line, rs, re_, rel.message))
+                related.append((rel.line if rel.line < 0 else rline, rs, re_, rel.message))
         end_line = p.end_line if p.end_line is not None else line
         if end_line != line and p.span is None:
             end = len(self.line_text(end_line)) if end_line < len(self.entries) else end
@@ -779,6 +783,9 @@ def _counter_stats(counts: Counter[int]) -> dict[str, float]:
 
 
 def _at_line(d: Diagnostic, line: int) -> Diagnostic:
+    related = d.related
+    if any(r[0] < 0 for r in related):
+        related = [(line if r[0] < 0 else r[0], r[1], r[2], r[3]) for r in related]
     return Diagnostic(
         line=line,
         column=d.column,

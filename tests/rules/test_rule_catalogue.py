@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ def _settings_for(r: Rule, extra: dict[str, object] | None = None) -> Settings:
     table.update(extra or {})
     if not r.default_enabled:
         table["extend-select"] = [r.code]
-    return settings_from_mapping(table)
+    # Relative paths in a fixture's tunelint.toml (schema = "schema.json") are its folder's.
+    return replace(settings_from_mapping(table), root=str(RULE_FIXTURES / r.name))
 
 
 def _codes(text: str, settings: Settings, path: str | None = None,
