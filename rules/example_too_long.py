@@ -68,9 +68,7 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
                 m = msgs[idx] if idx < len(msgs) else None
                 role = m.get("role") if isinstance(m, dict) else None
                 label = f"message {idx + 1}" + (f" ({role})" if role else "")
-            elif pointer.startswith("/preferred") or pointer.startswith("/non_preferred"):
-                role = "assistant"
-            elif pointer == "/completion":
+            elif pointer.startswith("/preferred") or pointer.startswith("/non_preferred") or pointer == "/completion":
                 role = "assistant"
             cut.append(label + (" partly" if start < limit else ""))
             if role == "assistant" and start >= limit:
