@@ -3,6 +3,8 @@
 # network at test time (PIP_NO_INDEX + PIP_FIND_LINKS).
 set -euo pipefail
 mkdir -p .ci/wheelhouse
-.venv/bin/python -m pip wheel -q --no-deps -w .ci/wheelhouse . >/dev/null
-.venv/bin/python -m pip wheel -q -w .ci/wheelhouse . setuptools wheel pip >/dev/null
+log=$(mktemp)
+if ! .venv/bin/python -m pip wheel -q -w .ci/wheelhouse . setuptools wheel pip >"$log" 2>&1; then
+  cat "$log"; exit 1
+fi
 ls .ci/wheelhouse | wc -l
