@@ -48,7 +48,7 @@ def shared_path(*parts: str) -> Path:
 STRUCTURAL = {
     "unknown-top-level-key", "messages-missing", "messages-empty", "messages-type",
     "message-not-object", "message-unknown-key", "role-missing", "role-invalid",
-    "content-missing", "content-type", "weight-invalid",
+    "content-missing", "content-type", "weight-invalid", "message-field-type",
     # Other helpers' rules encoding the tools part of the schema (when registered).
     "tools-shape", "parallel-tool-calls-type", "tool-call-shape",
 }
@@ -130,6 +130,8 @@ def assistant(draw: st.DrawFn) -> dict[str, Any]:
         m["refusal"] = draw(st.none() | texts)
     if draw(st.integers(0, 4)) == 0:
         m["name"] = "helper"
+    if draw(st.integers(0, 4)) == 0:
+        m["audio"] = draw(st.sampled_from([None, {"id": "audio_abc123"}]))
     return m
 
 
@@ -180,6 +182,9 @@ BAD_ROLES = ["Assistant", "USER", "asistant", "human", "gpt", "bot", "model", ""
              "System", "toolz"]
 BAD_SCALARS: list[Any] = [42, 1.5, True, {"text": "x"}]
 BAD_WEIGHTS: list[Any] = [2, -1, True, False, "1", 0.5, None, [1]]
+BAD_NAMES: list[Any] = [42, 1.5, True, None, ["alice"], {"first": "Ada"}]
+BAD_AUDIO: list[Any] = ["audio_abc123", 3, True, [], {}, {"format": "wav"}, {"id": 5},
+                        {"id": None}, {"id": ["a"]}]
 
 Mutation = Callable[[dict[str, Any], st.DataObject], str | None]
 
@@ -270,9 +275,39 @@ def m_bad_weight(obj: dict[str, Any], data: st.DataObject) -> str:
     return "weight-invalid"
 
 
+def m_bad_name(obj: dict[str, Any], data: st.DataObject) -> str:
+    # Every role but the tool's has a string `name` (the tool message has none).
+    m = _pick(obj, data, lambda m: m["role"] in ("system", "user", "assistant", "function"))
+    m["name"] = data.draw(st.sampled_from(BAD_NAMES))
+    return "message-field-type"
+
+
+def m_function_without_name(obj: dict[str, Any], data: st.DataObject) -> str:
+    del _pick(obj, data, lambda m: m["role"] == "function")["name"]
+    return "message-field-type"
+
+
+def m_bad_refusal(obj: dict[str, Any], data: st.DataObject) -> str:
+    _pick(obj, data, lambda m: m["role"] == "assistant")["refusal"] = data.draw(
+        st.sampled_from(BAD_SCALARS + [False, ["no"]]))
+    return "message-field-type"
+
+
+def m_bad_audio(obj: dict[str, Any], data: st.DataObject) -> str:
+    _pick(obj, data, lambda m: m["role"] == "assistant")["audio"] = data.draw(
+        st.sampled_from(BAD_AUDIO))
+    return "message-field-type"
+
+
 # Owned by other helpers' rules; generated only when that rule is registered.
 def m_tool_without_id(obj: dict[str, Any], data: st.DataObject) -> str:
     del _pick(obj, data, lambda m: m["role"] == "tool")["tool_call_id"]
+    return "tool-response-mismatch"
+
+
+def m_tool_call_id_type(obj: dict[str, Any], data: st.DataObject) -> str:
+    _pick(obj, data, lambda m: m["role"] == "tool")["tool_call_id"] = data.draw(
+        st.sampled_from([7, None, True, ["call_1"], {"id": "call_1"}]))
     return "tool-response-mismatch"
 
 
@@ -308,18 +343,19 @@ def m_image_outside_user(obj: dict[str, Any], data: st.DataObject) -> str:
 
 # Hypothesis favours the first entries: the message-level mutations come first.
 MUTATIONS: list[Mutation] = [
-    m_bad_role, m_bad_part, m_content_type, m_bad_weight, m_drop_role, m_drop_content,
-    m_null_content, m_not_object, m_content_list_on_function, m_empty_parts,
-    m_refusal_outside_assistant, m_messages_type, m_messages_empty,
+    m_bad_role, m_bad_part, m_content_type, m_bad_weight, m_bad_name, m_bad_refusal,
+    m_bad_audio, m_function_without_name, m_drop_role, m_drop_content, m_null_content,
+    m_not_object, m_content_list_on_function, m_empty_parts, m_refusal_outside_assistant,
+    m_messages_type, m_messages_empty,
 ]
-OTHERS = {"tool-response-mismatch": m_tool_without_id, "tool-call-shape": m_bad_tool_call,
-          "tools-shape": m_bad_tools, "parallel-tool-calls-type": m_bad_parallel,
-          "image-in-assistant": m_image_outside_user}
-MUTATIONS += [m for name, m in OTHERS.items() if get_rule(name) is not None]
+OTHERS = {"tool-response-mismatch": [m_tool_without_id, m_tool_call_id_type],
+          "tool-call-shape": [m_bad_tool_call], "tools-shape": [m_bad_tools],
+          "parallel-tool-calls-type": [m_bad_parallel],
+          "image-in-assistant": [m_image_outside_user]}
+MUTATIONS += [m for name, ms in OTHERS.items() if get_rule(name) is not None for m in ms]
 
-# Schema violations no rule reports yet (reported to the project; not generated): `name` that is
-# not a string on a message, a function message without `name`, `refusal` that is not a string,
-# `audio` that is not an object with an `id`, and `functions: []` (minItems 1).
+# Schema violations no rule reports yet (reported to the project; not generated):
+# `functions: []` (minItems 1).
 
 
 @HYP
@@ -335,6 +371,28 @@ def test_schema_invalid_lines_get_an_error(obj: dict[str, Any], mutate: Mutation
     rule = get_rule(owner) if owner else None
     if rule is not None:
         assert rule.code in errors, (mutate.__name__, rule.code, obj, diags)
+
+
+# The random draws above reach each message-field-type mutation in most runs, not all: every
+# kind once, deterministically.
+FIELD_CASES: list[tuple[dict[str, Any], str]] = [
+    ({"role": "user", "content": "Hi", "name": name}, "name") for name in BAD_NAMES
+] + [
+    ({"role": "assistant", "content": "x", "refusal": r}, "refusal") for r in BAD_SCALARS
+] + [
+    ({"role": "assistant", "content": "x", "audio": a}, "audio") for a in BAD_AUDIO
+] + [({"role": "function", "content": "12:00"}, "function without name")]
+
+
+@pytest.mark.parametrize(("message", "why"), FIELD_CASES)
+def test_schema_invalid_message_fields_get_message_field_type(message: dict[str, Any],
+                                                              why: str) -> None:
+    obj = {"messages": [{"role": "user", "content": "Hi"}, message,
+                        {"role": "assistant", "content": "Hello"}]}
+    assert not validator().is_valid(obj), why
+    rule = get_rule("message-field-type")
+    assert rule is not None
+    assert (rule.code, Severity.ERROR) in diagnose(obj), (why, message)
 
 
 # -- deliberate differences (RULES.md §7 documents each) -----------------------------------
