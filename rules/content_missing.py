@@ -50,8 +50,8 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
             yield Problem("TL401", f"{role} message {i} has {what}: give it text",
                           pointer=f"{pointer}/content" if present else pointer)
         elif role == "assistant":
-            if has_calls(m):
-                continue
+            if has_calls(m) or isinstance(m.get("refusal"), str):
+                continue  # a tool call or a refusal is the assistant's answer
             what = "`content` is null" if present else "no `content`"
             yield Problem(
                 "TL401",
