@@ -37,8 +37,9 @@ from typing import Any
 import orjson
 
 MODES = ("chat", "preference", "completion")
-# The model to lint each mode with (legacy prompt/completion needs a legacy model).
-MODE_MODEL = {"chat": None, "preference": None, "completion": "babbage-002"}
+# The model to lint each mode with: chat has a few images (needs a vision model), legacy
+# prompt/completion needs a legacy model.
+MODE_MODEL = {"chat": "gpt-4o-2024-08-06", "preference": None, "completion": "babbage-002"}
 
 # -- text ------------------------------------------------------------------------------------
 
@@ -280,8 +281,9 @@ class Generator:
     def completion(self, i: int) -> dict[str, Any]:
         rng = self.rng
         return {
-            "prompt": self._user(i, _size(rng, 1200)) + "\n\n###\n\n",
-            "completion": " " + self.text.answer(_size(rng, 800)) + " END",
+            # Legacy examples stay under 10,000 characters (OpenAI's old data-prep advice).
+            "prompt": self._user(i, min(_size(rng, 1200), 5000)) + "\n\n###\n\n",
+            "completion": " " + self.text.answer(min(_size(rng, 800), 3500)) + " END",
         }
 
 
