@@ -18,7 +18,9 @@ clean chat dataset shaped like PERF.md's, then times, each as its own process:
 - ``stats``: ``tunelint check --stats --no-cache FILE``;
 - ``cached``: ``tunelint check FILE`` after one untimed run that fills the cache.
 
-Medians of ``--runs`` runs; peak RSS of each process from ``wait4``. Then the targets of issue 2.
+Medians of ``--runs`` runs; peak memory of each command: the larger of its biggest process's
+``wait4`` peak RSS and the summed RSS of its process tree sampled every 50 ms (tunelint's workers
+count). Then the targets of issue 2.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,20 +112,63 @@ class Result:
         return max(self.rss_kb) / 1024 if self.rss_kb else None
 
 
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident KB of a process and all its descendants (Linux /proc; 0 elsewhere)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE_KB
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process tree (worker processes included) every 50 ms.
+
+    ``wait4`` gives the peak of the largest single process; a CLI that forks workers uses the sum.
+    Shared copy-on-write pages are counted once per process, so this errs on the high side."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid))
+
+
 def run_once(cmd: list[str], env: dict[str, str] | None = None,
              cwd: Path | None = None) -> tuple[float, int, int, bytes]:
-    """Wall seconds, peak RSS (KB) of the child, exit code, the last bytes of its output."""
+    """Wall seconds, peak RSS (KB) of the child, exit code, the last bytes of its output.
+
+    The RSS is the larger of the biggest single process (``wait4``) and the sampled sum over the
+    process tree."""
     out_path = DATA / ".bench-out"
     with open(out_path, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
+        sampler.stop.set()
+        sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     with open(out_path, "rb") as f:
         f.seek(max(0, out_path.stat().st_size - 400))
         tail = f.read()
-    return wall, usage.ru_maxrss, proc.returncode, tail
+    return wall, max(usage.ru_maxrss, sampler.peak_kb), proc.returncode, tail
 
 
 def measure(name: str, cmd: list[str], runs: int, env: dict[str, str] | None = None,
