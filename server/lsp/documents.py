@@ -44,7 +44,8 @@ class OpenDocument:
     # The diagnostics of ``diag_version`` (kept for code actions, pull requests and the lens).
     diagnostics: list[Diagnostic] | None = None
     diag_version: int = -1
-    lsp_diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    lsp_diagnostics: list[bytes] = field(default_factory=list)  # serialised LSP JSON
+    conversions: dict[Any, bytes] = field(default_factory=dict)
     result_id: str = ""
     token_stats: dict[str, Any] | None = None
     stats_version: int = -1

@@ -29,36 +29,65 @@ PREVIEW_CHARS = 60
 # -- diagnostics ------------------------------------------------------------------------------
 
 
-def lsp_diagnostics(od: OpenDocument, diags: Sequence[Diagnostic], encoding: str,
-                    related_support: bool = True) -> list[types.Diagnostic]:
-    return [lsp_diagnostic(od, d, encoding, related_support) for d in diags]
+def lsp_diagnostics(od: OpenDocument, diags: Sequence[Diagnostic], encoding: str
+                    ) -> list[bytes]:
+    """Diagnostics as serialised LSP JSON, one ``bytes`` each.
+
+    Conversions are cached by what they depend on (the diagnostic and the text of its line; the
+    related lines' texts too where there are any) and the cache is dropped with the document,
+    so an edit converts and serialises only the diagnostics it changed.
+    """
+    assert od.doc is not None
+    entries = od.doc.entries
+    n = len(entries)
+    cache = od.conversions
+    fresh: dict[Any, bytes] = {}
+    out = []
+    for d in diags:
+        ln = d.line
+        key: tuple[Any, ...] = (ln, d.column, d.end_line, d.end_column, d.code, d.message,
+                                entries[ln].text if ln < n else "")
+        if d.related:
+            key += (tuple(d.related),
+                    tuple(entries[r[0]].text if r[0] < n else "" for r in d.related))
+        if d.end_line != ln:
+            key += (entries[d.end_line].text if d.end_line < n else "",)
+        item = cache.get(key)
+        if item is None:
+            item = orjson.dumps(lsp_diagnostic_json(od, d, encoding))
+        fresh[key] = item
+        out.append(item)
+    od.conversions = fresh
+    return out
 
 
-def lsp_diagnostic(od: OpenDocument, d: Diagnostic, encoding: str,
-                   related_support: bool = True) -> types.Diagnostic:
-    related = None
-    if related_support and d.related:
-        related = [
-            types.DiagnosticRelatedInformation(
-                location=types.Location(uri=od.uri, range=od.range(ln, s, ln, e, encoding)),
-                message=msg,
-            )
-            for ln, s, e, msg in d.related
-        ]
+def _range_json(od: OpenDocument, line: int, col: int, end_line: int, end_col: int,
+                encoding: str) -> dict[str, Any]:
+    return {"start": {"line": line, "character": od.to_client_col(line, col, encoding)},
+            "end": {"line": end_line, "character": od.to_client_col(end_line, end_col, encoding)}}
+
+
+def lsp_diagnostic_json(od: OpenDocument, d: Diagnostic, encoding: str) -> dict[str, Any]:
     data: dict[str, Any] = {"rule": d.name}
     if d.fix is not None:
         data["fix"] = d.fix.title
         data["safe"] = d.fix.safe
-    return types.Diagnostic(
-        range=od.range(d.line, d.column, d.end_line, d.end_column, encoding),
-        message=d.message,
-        severity=types.DiagnosticSeverity(int(d.severity)),
-        code=d.code,
-        code_description=types.CodeDescription(href=rule_doc_url(d.name)),
-        source=SOURCE,
-        related_information=related,
-        data=data,
-    )
+    item: dict[str, Any] = {
+        "range": _range_json(od, d.line, d.column, d.end_line, d.end_column, encoding),
+        "severity": int(d.severity),
+        "code": d.code,
+        "codeDescription": {"href": rule_doc_url(d.name)},
+        "source": SOURCE,
+        "message": d.message,
+        "data": data,
+    }
+    if d.related:
+        item["relatedInformation"] = [
+            {"location": {"uri": od.uri, "range": _range_json(od, ln, s, ln, e, encoding)},
+             "message": msg}
+            for ln, s, e, msg in d.related
+        ]
+    return item
 
 
 # -- code actions -----------------------------------------------------------------------------

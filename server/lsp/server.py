@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import importlib
+import inspect
 import io
 import logging
 import uuid
@@ -19,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
+import orjson
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -232,6 +234,7 @@ class TunelintServer(LanguageServer):
             od.doc = doc
             od.text = None
             od.diag_version = -1  # diagnostics of the previous build are stale
+            od.conversions = {}
             for version, changes in od.pending:
                 od.apply_changes(changes, self.encoding)
                 od.version = version
@@ -274,8 +277,24 @@ class TunelintServer(LanguageServer):
     def _publish(self, od: OpenDocument) -> None:
         if od.diag_version != od.version or od.diagnostics is None:
             self._diagnose(od)
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=od.uri, version=od.version, diagnostics=od.lsp_diagnostics))
+        self.send_diagnostics(od.uri, od.version, od.lsp_diagnostics)
+
+    def send_diagnostics(self, uri: str, version: int | None, items: list[bytes]) -> None:
+        """publishDiagnostics from pre-serialised items (skips cattrs and re-serialising the
+        diagnostics an edit did not change)."""
+        writer = self.protocol.writer
+        if writer is None:
+            log.error("cannot publish diagnostics: no transport")
+            return
+        params: dict[str, Any] = {"uri": uri}
+        if version is not None:
+            params["version"] = version
+        head = orjson.dumps(params)[:-1]
+        body = (b'{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":'
+                + head + b',"diagnostics":[' + b",".join(items) + b"]}}")
+        result = writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        if inspect.isawaitable(result):
+            asyncio.ensure_future(result)
 
     def schedule_stats(self, od: OpenDocument, delay: float) -> None:
         if od.stats_task is not None and not od.stats_task.done():
@@ -310,7 +329,8 @@ class TunelintServer(LanguageServer):
             return None
         token = f"tunelint-{uuid.uuid4().hex}"
         try:
-            await asyncio.wait_for(self.work_done_progress.create_async(token), timeout=2)
+            # Only asked for big files, whose work takes seconds: a slow answer costs little.
+            await asyncio.wait_for(self.work_done_progress.create_async(token), timeout=10)
         except Exception as e:  # noqa: BLE001 - progress is optional
             log.debug("progress not created: %s", e)
             return None
@@ -447,8 +467,7 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
             for task in (od.lint_task, od.stats_task):
                 if task is not None:
                     task.cancel()
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=params.text_document.uri, diagnostics=[]))
+        ls.send_diagnostics(params.text_document.uri, None, [])
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TunelintServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -465,8 +484,10 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
             ls._diagnose(od)
         if params.previous_result_id and params.previous_result_id == od.result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=od.result_id)
-        return types.RelatedFullDocumentDiagnosticReport(
-            items=od.lsp_diagnostics, result_id=od.result_id)
+        converter = ls.protocol._converter
+        items = [converter.structure(orjson.loads(d), types.Diagnostic)
+                 for d in od.lsp_diagnostics]
+        return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=od.result_id)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: TunelintServer,
