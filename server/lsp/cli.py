@@ -30,10 +30,15 @@ def run(args: argparse.Namespace) -> int:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if args.log_file:
         handlers.append(logging.FileHandler(args.log_file, encoding="utf-8"))
+    from tunelint.lsp.settings import RedactSecrets
+
+    for h in handlers:
+        h.addFilter(RedactSecrets())
     logging.basicConfig(level=logging.WARNING, handlers=handlers,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("tunelint").setLevel(level)
-    logging.getLogger("pygls").setLevel(max(level, logging.INFO))
+    # pygls traces every message at INFO (settings included): only at DEBUG, and redacted.
+    logging.getLogger("pygls").setLevel(level if level <= logging.DEBUG else logging.WARNING)
 
     from tunelint.lsp.server import main
 

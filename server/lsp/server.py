@@ -34,6 +34,7 @@ from tunelint.lsp.documents import OpenDocument, build_document, uri_to_path
 from tunelint.lsp.positions import normalize_encoding
 from tunelint.lsp.settings import (
     ProjectConfigs,
+    RedactSecrets,
     ServerOptions,
     effective_settings,
     redact,
@@ -377,6 +378,7 @@ def configure_logging(level: str | None, log_file: str | None,
         log.warning("cannot open log file %s: %s", log_file, e)
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets())
     root.addHandler(handler)
     server._log_handler = handler
 

@@ -33,6 +33,26 @@ DEFAULT_DEBOUNCE_MS = 150
 DEFAULT_INLAY_MAX_LINES = 20_000
 
 
+_SECRET_JSON = re.compile(
+    r"""(["']?(?:api[_-]?key|apiKey|token|secret|password)["']?\s*[:=]\s*["']?)([^"',}\s]+)""",
+    re.IGNORECASE)
+
+
+class RedactSecrets(logging.Filter):
+    """Mask secret-looking values (an ``apiKey`` in settings) in any log line, including
+    pygls's own protocol traces."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - never lose a log line to formatting
+            return True
+        masked = _SECRET_JSON.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
 def kebab(key: str) -> str:
     """camelCase / snake_case / kebab-case → kebab-case."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", key).replace("_", "-").lower()

@@ -199,3 +199,27 @@ async def test_big_file_open_reports_progress(progress_client: LanguageClient, w
 def test_server_command_is_the_module():
     assert CONFIG.server_command[:3] == [sys.executable, "-m", "tunelint"]
     assert isinstance(CONFIG, ClientServerConfig)
+
+
+@pytest_lsp.fixture(config=CONFIG, params=["visual_studio_code"])
+async def logging_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
+                         workspace: Path):
+    await start(lsp_client, request.param, workspace, init_options={"settings": {
+        "apiKey": "sk-SECRET-init-123", "logLevel": "DEBUG",
+        "logFile": str(workspace / "server.log")}})
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_log_file_setting_and_no_api_key_in_logs(logging_client: LanguageClient,
+                                                       workspace: Path):
+    doc = Doc(logging_client, workspace / "data.jsonl", MIXED)
+    await doc.open()
+    mark = len(logging_client.published)  # type: ignore[attr-defined]
+    logging_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"tunelint": {"apiKey": "sk-SECRET-change-456", "logLevel": "DEBUG",
+                               "logFile": str(workspace / "server.log"), "ignore": ["TL305"]}}))
+    await wait_publish(logging_client, doc.uri, after=mark)
+    log = (workspace / "server.log").read_text("utf-8")
+    assert "settings:" in log and "'apiKey': '***'" in log
+    assert "sk-SECRET" not in log
