@@ -10,6 +10,7 @@ scratch on an edit.
 from __future__ import annotations
 
 import logging
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -31,6 +32,7 @@ from tunelint.tokens import TokenCounter
 log = logging.getLogger(__name__)
 
 BLANK, INVALID, NON_OBJECT, OBJECT = 0, 1, 2, 3
+_SORT_KEY = operator.attrgetter("line", "column", "code")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -343,6 +345,9 @@ class Document:
         # Lean documents (large files checked by the CLI) keep no line text: it is read back
         # from the file for the few lines that need a position.
         self._loader: Callable[[int], str] | None = None
+        # Diagnostics of a flagged line placed at its current index: reused while neither the
+        # line's result nor its index changes, so a publish costs little per unchanged line.
+        self._at_line_cache: dict[Entry, tuple[int, LineResult, list[Diagnostic]]] = {}
         self._dirty_from = 0
         self._flagged: set[Entry] = set()
         self._invalid: set[Entry] = set()
@@ -382,6 +387,7 @@ class Document:
         for e in self.entries:
             self._unindex(e)
         self.entries = []
+        self._at_line_cache = {}
         if text.startswith("\ufeff"):
             self.bom = True
             text = text[1:]
@@ -663,11 +669,18 @@ class Document:
         self._renumber()
         out: list[Diagnostic] = []
         last = len(self.entries) - 1
+        at_line = self._at_line_cache
         for e in self._flagged:
             if e.index == last and e.result.kind == BLANK:
                 continue  # the empty segment after the final newline
-            for d in self._placed(e):
-                out.append(_at_line(d, e.index))
+            hit = at_line.get(e)
+            if hit is None or hit[0] != e.index or hit[1] is not e.result:
+                hit = (e.index, e.result, [_at_line(d, e.index) for d in self._placed(e)])
+                at_line[e] = hit
+            out.extend(hit[2])
+        if len(at_line) > 2 * len(self._flagged) + 1024:
+            # Drop entries of lines that are gone or no longer flagged.
+            self._at_line_cache = {e: v for e, v in at_line.items() if e in self._flagged}
         suppressed: list[tuple[int, int]] = []
         for active in self.analyzer.rules.dataset:
             try:
@@ -686,7 +699,7 @@ class Document:
                 out.append(self._place(self.line_text(line), p, line))
         if suppressed:
             out = [d for d in out if not _is_suppressed(d, suppressed)]
-        out.sort(key=Diagnostic.sort_key)
+        out.sort(key=_SORT_KEY)
         return out
 
     def _place(self, text: str, p: Problem, line: int) -> Diagnostic:
