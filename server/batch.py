@@ -105,6 +105,7 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
     analyzer = Analyzer(settings, path)
     chunk = Chunk([], [], array("Q"), array("Q"), [])
     pending: list[tuple[LineResult, str]] = []
+    seen: dict[int, LineResult] = {}
     unreported = 0
     for offset, raw, ending in iter_lines(path, start, end):
         unreported += len(raw) + len(ending)
@@ -119,8 +120,13 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
         key = xxhash.xxh3_64_intdigest(raw)
         result = cached.get(key) if cached else None
         if result is None:
+            result = seen.get(key)
+        if result is None:
+            # Not Analyzer.analyze: its cache is keyed by the text, which would keep the whole
+            # file in memory; identical lines are shared through their hash instead.
             text = _decode(raw)
-            result = analyzer.analyze(text)
+            result = analyzer._analyze(text)
+            seen[key] = result
             if with_tokens and result.tokens is None and result.format is not None:
                 pending.append((result, text))
                 if len(pending) >= TOKEN_BATCH:
@@ -261,6 +267,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     if use_cache:
         doc.diagnostics()  # places each line's problems once, so the cache keeps the columns
         table = dict(zip(hashes, results))
-        if table.keys() != cached.keys() or any(r.placed is None for r in cached.values()):
+        if table.keys() != cached.keys() or any(
+                r.problems and r.placed is None for r in cached.values()):
             _save_cache(cache_file, table)
     return doc

@@ -266,8 +266,10 @@ def diagnostic_json(path: str, d: Diagnostic) -> dict[str, Any]:
 
 
 def format_json(reports: Sequence[FileReport], out: TextIO) -> None:
+    import orjson
+
     items = [diagnostic_json(r.path, d) for r in reports for d in r.diagnostics]
-    json.dump(items, out, indent=2, ensure_ascii=False)
+    out.write(orjson.dumps(items, option=orjson.OPT_INDENT_2).decode())
     out.write("\n")
 
 

@@ -78,15 +78,21 @@ class ExampleContext:
     def messages_pointer(self) -> str:
         return "/input/messages" if self.format == "preference" else "/messages"
 
-    def iter_messages(self) -> Iterator[tuple[int, dict[str, Any], str]]:
-        """(index, message, pointer) for every message that is an object."""
+    def iter_messages(self) -> list[tuple[int, dict[str, Any], str]]:
+        """(index, message, pointer) for every message that is an object.
+
+        Computed once per example: every rule that walks the messages shares the list.
+        """
+        cached = self.facts.get("_messages")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         msgs = self.messages()
-        if not msgs:
-            return
-        base = self.messages_pointer()
-        for i, m in enumerate(msgs):
-            if isinstance(m, dict):
-                yield i, m, f"{base}/{i}"
+        out: list[tuple[int, dict[str, Any], str]] = []
+        if msgs:
+            base = self.messages_pointer()
+            out = [(i, m, f"{base}/{i}") for i, m in enumerate(msgs) if isinstance(m, dict)]
+        self.facts["_messages"] = out
+        return out
 
 
 class DatasetView(Protocol):

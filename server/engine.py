@@ -9,6 +9,7 @@ scratch on an edit.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import operator
 import re
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 BLANK, INVALID, NON_OBJECT, OBJECT = 0, 1, 2, 3
 _SORT_KEY = operator.attrgetter("line", "column", "code")
+_LINE = operator.attrgetter("line")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -216,16 +218,14 @@ class Analyzer:
                 fmt = detected
             ctx.facts["format"] = fmt
             ctx.facts["detected_format"] = detected
-        for active in self.rules.line:
-            problems.extend(self._run(active, ctx))
+        self._run_all(self.rules.line, ctx, problems)
         result = LineResult(kind=kind, format=fmt, size=utf8_size(text))
         if kind == OBJECT and canonical is not None:
             self._facts(result, obj, fmt, canonical, text)
             if fmt is not None:
                 ectx = ExampleContext(obj=obj, format=fmt, text=text, run=self.run)
                 ectx.facts["token_bound"] = result.token_bound
-                for active in self.rules.example[fmt]:
-                    problems.extend(self._run(active, ectx))
+                self._run_all(self.rules.example[fmt], ectx, problems)
                 tokens = ectx.facts.get("tokens")
                 if isinstance(tokens, int):
                     result.tokens = tokens
@@ -246,6 +246,24 @@ class Analyzer:
         result.n_messages = len(msgs) if msgs else 0
         result.n_images = fm.count_images(obj) if "image_url" in text else 0
         result.token_bound = fm.token_upper_bound(result.size, result.n_messages, result.n_images)
+
+    def _run_all(self, rules: list[ActiveRule], ctx: Any, problems: list[Problem]) -> None:
+        """Run rules with one exception guard for the batch (the common case: no bug).
+
+        If any rule raises, the batch is re-run rule by rule so the others still report and the
+        faulty one is named.
+        """
+        start = len(problems)
+        try:
+            for active in rules:
+                for p in active.rule.check(ctx, active.options):
+                    if p.severity is None:
+                        p.severity = active.severity
+                    problems.append(p)
+        except Exception:  # noqa: BLE001 - a rule bug must not take the file down
+            del problems[start:]
+            for active in rules:
+                problems.extend(self._run(active, ctx))
 
     def _run(self, active: ActiveRule, ctx: Any) -> Iterable[Problem]:
         try:
@@ -345,9 +363,9 @@ class Document:
         # Lean documents (large files checked by the CLI) keep no line text: it is read back
         # from the file for the few lines that need a position.
         self._loader: Callable[[int], str] | None = None
-        # Diagnostics of a flagged line placed at its current index: reused while neither the
-        # line's result nor its index changes, so a publish costs little per unchanged line.
-        self._at_line_cache: dict[Entry, tuple[int, LineResult, list[Diagnostic]]] = {}
+        # The line-level diagnostics, sorted, kept between calls: an edit inside one line
+        # patches its slice; a change of line count (indices shift) rebuilds it once.
+        self._line_out: list[Diagnostic] | None = None
         self._dirty_from = 0
         self._flagged: set[Entry] = set()
         self._invalid: set[Entry] = set()
@@ -374,6 +392,7 @@ class Document:
             doc._unindex(e)
         doc.bom = bom
         doc._loader = loader
+        doc._line_out = None
         doc.entries = [Entry(None, end, r, i)  # type: ignore[arg-type]
                        for i, (r, end) in enumerate(zip(results, endings))]
         for e in doc.entries:
@@ -387,7 +406,7 @@ class Document:
         for e in self.entries:
             self._unindex(e)
         self.entries = []
-        self._at_line_cache = {}
+        self._line_out = None
         if text.startswith("\ufeff"):
             self.bom = True
             text = text[1:]
@@ -418,6 +437,7 @@ class Document:
         lines, endings = split_lines(new_text)
         endings[-1] = tail_ending
         old = self.entries[start:end]
+        self._line_out = None
         for e in old:
             self._unindex(e)
         new = [self._make(t, en, start + i) for i, (t, en) in enumerate(zip(lines, endings))]
@@ -461,6 +481,15 @@ class Document:
         e.text = text
         e.result = self.analyzer.analyze(text)
         self._index(e)
+        out = self._line_out
+        if out is not None:
+            self._renumber()
+            lo = bisect.bisect_left(out, line, key=_LINE)
+            hi = bisect.bisect_right(out, line, key=_LINE)
+            last = len(self.entries) - 1
+            skip = line == last and e.result.kind == BLANK
+            out[lo:hi] = [] if skip else sorted((_at_line(d, line) for d in self._placed(e)),
+                                               key=_SORT_KEY)
 
     def _fix_final_ending(self) -> None:
         if self.entries and self.entries[-1].ending:
@@ -669,18 +698,15 @@ class Document:
         self._renumber()
         out: list[Diagnostic] = []
         last = len(self.entries) - 1
-        at_line = self._at_line_cache
-        for e in self._flagged:
-            if e.index == last and e.result.kind == BLANK:
-                continue  # the empty segment after the final newline
-            hit = at_line.get(e)
-            if hit is None or hit[0] != e.index or hit[1] is not e.result:
-                hit = (e.index, e.result, [_at_line(d, e.index) for d in self._placed(e)])
-                at_line[e] = hit
-            out.extend(hit[2])
-        if len(at_line) > 2 * len(self._flagged) + 1024:
-            # Drop entries of lines that are gone or no longer flagged.
-            self._at_line_cache = {e: v for e, v in at_line.items() if e in self._flagged}
+        if self._line_out is None:
+            rebuilt: list[Diagnostic] = []
+            for e in self._flagged:
+                if e.index == last and e.result.kind == BLANK:
+                    continue  # the empty segment after the final newline
+                rebuilt.extend(_at_line(d, e.index) for d in self._placed(e))
+            rebuilt.sort(key=_SORT_KEY)
+            self._line_out = rebuilt
+        out.extend(self._line_out)
         suppressed: list[tuple[int, int]] = []
         for active in self.analyzer.rules.dataset:
             try:
@@ -699,7 +725,8 @@ class Document:
                 out.append(self._place(self.line_text(line), p, line))
         if suppressed:
             out = [d for d in out if not _is_suppressed(d, suppressed)]
-        out.sort(key=_SORT_KEY)
+        if len(out) > len(self._line_out):
+            out.sort(key=_SORT_KEY)  # a sorted run plus a few dataset findings: a cheap merge
         return out
 
     def _place(self, text: str, p: Problem, line: int) -> Diagnostic:
