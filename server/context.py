@@ -85,7 +85,7 @@ class ExampleContext:
         """
         cached = self.facts.get("_messages")
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         msgs = self.messages()
         out: list[tuple[int, dict[str, Any], str]] = []
         if msgs:
