@@ -28,7 +28,7 @@ from pygls.protocol.language_server import lsp_method
 
 from tunelint import __version__
 from tunelint.config import ConfigError, Settings
-from tunelint.engine import OBJECT, Summary
+from tunelint.engine import OBJECT, Document, Summary
 from tunelint.lsp import features
 from tunelint.lsp.documents import OpenDocument, build_document, uri_to_path
 from tunelint.lsp.positions import normalize_encoding
@@ -46,6 +46,10 @@ log = logging.getLogger("tunelint.lsp")
 T = TypeVar("T")
 
 PROGRESS_MIN_CHARS = 1_000_000  # files at least this big get work-done progress when opened
+CHUNKED_MIN_CHARS = 8_000_000  # bigger files are built in chunks, publishing early results
+FIRST_CHUNK_CHARS = 2_000_000
+CHUNK_CHARS = 4_000_000
+CHILD_STATS_MIN_BYTES = 4_000_000  # first token statistics of bigger files run in a child
 STATS_DELAY_S = 1.0  # token statistics are refreshed this long after the last lint
 CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
 SHOW_REPORT = "tunelint.showReport"
@@ -229,7 +233,13 @@ class TunelintServer(LanguageServer):
                     await asyncio.wait_for(self.settings_ready.wait(), timeout=5)
                 od.settings = self.resolve_settings(od.path, od.settings)
             settings = od.settings
-            doc = await self.run_off_loop(build_document, settings, text, od.path)
+            if len(text) >= CHUNKED_MIN_CHARS:
+                built = await self._build_chunked(od, settings, text, progress)
+                if built is None:
+                    return
+                doc = built
+            else:
+                doc = await self.run_off_loop(build_document, settings, text, od.path)
             if od.closed or od.text is not text:
                 return  # closed or rebuilt meanwhile
             od.doc = doc
@@ -248,6 +258,40 @@ class TunelintServer(LanguageServer):
             self.schedule_stats(od, 0)
         finally:
             self._progress_end(progress)
+
+    async def _build_chunked(self, od: OpenDocument, settings: Settings, text: str,
+                             progress: str | None) -> Document | None:
+        """Build a big document a chunk of lines at a time (each chunk off the loop).
+
+        After the first chunk the line-level diagnostics found so far are published (dataset
+        checks such as duplicates wait for the whole file), so a big file shows its first
+        problems at once while the progress bar reports the rest.
+        """
+        chunks = split_chunks(text, FIRST_CHUNK_CHARS, CHUNK_CHARS)
+        doc = await self.run_off_loop(build_document, settings, chunks[0], od.path)
+        done = len(chunks[0])
+        for chunk in chunks[1:]:
+            if od.closed or od.text is not text:
+                return None
+            if done == len(chunks[0]):
+                self._publish_partial(od, doc)
+            await self.run_off_loop(append_text, doc, chunk)
+            done += len(chunk)
+            if progress is not None:
+                self.work_done_progress.report(progress, types.WorkDoneProgressReport(
+                    message=f"{doc.line_count:,} lines", percentage=int(100 * done / len(text))))
+        return doc
+
+    def _publish_partial(self, od: OpenDocument, doc: Document) -> None:
+        dataset_codes = {a.rule.code for a in doc.analyzer.rules.dataset}
+        partial = [d for d in doc.diagnostics() if d.code not in dataset_codes]
+        saved = od.doc
+        od.doc = doc  # for position conversion only; the loop does not edit it meanwhile
+        try:
+            items = features.lsp_diagnostics(od, partial, self.encoding)
+        finally:
+            od.doc = saved
+        self.send_diagnostics(od.uri, od.version, items)
 
     async def run_off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -315,6 +359,8 @@ class TunelintServer(LanguageServer):
         try:
             from tunelint.stats import token_stats
 
+            if od.token_stats is None and doc.byte_size >= CHILD_STATS_MIN_BYTES:
+                await self._count_tokens_in_child(od, snapshot.entries)
             stats = await self.run_off_loop(token_stats, cast(Any, snapshot))
         finally:
             self._progress_end(progress)
@@ -323,6 +369,27 @@ class TunelintServer(LanguageServer):
         od.token_stats = stats
         od.stats_version = version
         self.refresh_views()
+
+    async def _count_tokens_in_child(self, od: OpenDocument, entries: list[Any]) -> None:
+        """Count the tokens of every example in a child process (see workers.py); the counts
+        are kept with each line's cached analysis."""
+        from tunelint.lsp.workers import count_tokens_in_child
+
+        todo = [e.result for e in entries
+                if e.result.kind == OBJECT and e.result.format is not None
+                and e.result.tokens is None]
+        items = [(e.text, e.result.format) for e in entries
+                 if e.result.kind == OBJECT and e.result.format is not None
+                 and e.result.tokens is None]
+        try:
+            counts = await count_tokens_in_child(od.settings, str(od.path) if od.path else None,
+                                                 items)
+        except (OSError, RuntimeError) as e:
+            log.warning("token worker failed, counting in process: %s", e)
+            return
+        for result, n in zip(todo, counts):
+            if n is not None and result.tokens is None:
+                result.tokens = n
 
     async def _progress_begin(self, title: str, wanted: bool) -> str | None:
         win = self.client_capabilities.window
@@ -358,6 +425,26 @@ class TunelintServer(LanguageServer):
         """Log internal errors; never a popup, never a stop."""
         log.error("internal error (%s): %s", getattr(source, "__name__", source), error,
                   exc_info=error)
+
+
+def split_chunks(text: str, first: int, size: int) -> list[str]:
+    """``text`` cut after a line end near every ``size`` characters (the first near ``first``)."""
+    chunks = []
+    start = 0
+    target = first
+    while start < len(text):
+        cut = text.find("\n", start + target)
+        end = len(text) if cut < 0 else cut + 1
+        chunks.append(text[start:end])
+        start = end
+        target = size
+    return chunks or [""]
+
+
+def append_text(doc: Document, chunk: str) -> None:
+    """Append ``chunk`` (whole lines) after the document's last line end."""
+    n = len(doc.entries)
+    doc.replace_lines(n - 1, n, doc.entries[-1].text + chunk)
 
 
 def configure_logging(level: str | None, log_file: str | None,

@@ -1,0 +1,65 @@
+"""Pure parts of the server: position conversion, chunked building, config edits."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from tunelint.config import Settings
+from tunelint.lsp.documents import build_document
+from tunelint.lsp.features import add_per_file_ignore
+from tunelint.lsp.positions import from_client, to_client
+from tunelint.lsp.server import append_text, split_chunks
+
+from .conftest import FIXTURES
+
+LINE = 'a🙂b漢e\u0301"x"👩\u200d💻z'
+
+
+@pytest.mark.parametrize("encoding,codec,unit", [("utf-8", "utf-8", 1), ("utf-16", "utf-16-le", 2),
+                                                 ("utf-32", "utf-32-le", 4)])
+def test_positions_round_trip(encoding: str, codec: str, unit: int):
+    for col in range(len(LINE) + 1):
+        units = to_client(LINE, col, encoding)
+        assert units == len(LINE[:col].encode(codec)) // unit
+        assert from_client(LINE, units, encoding) == col
+
+
+def test_position_inside_a_character_rounds_down():
+    # Column 2 in UTF-16 is the middle of the emoji's surrogate pair; 2 bytes into it in UTF-8.
+    assert from_client(LINE, 2, "utf-16") == 1
+    assert from_client(LINE, 3, "utf-8") == 1
+    assert from_client(LINE, 10_000, "utf-16") == len(LINE)
+
+
+def test_chunked_build_equals_whole_build():
+    base = (FIXTURES / "mixed.jsonl").read_text("utf-8")
+    for text in (base * 40, "\ufeff" + base * 3 + "no newline at end", "a\r\nb\r\n\r\nc"):
+        chunks = split_chunks(text, 300, 700)
+        assert "".join(chunks) == text
+        doc = build_document(Settings(), chunks[0], None)
+        for chunk in chunks[1:]:
+            append_text(doc, chunk)
+        whole = build_document(Settings(), text, None)
+        assert doc.text == text
+        key = [(d.code, d.line, d.column, d.end_column) for d in whole.diagnostics()]
+        assert [(d.code, d.line, d.column, d.end_column) for d in doc.diagnostics()] == key
+    assert len(split_chunks(base * 40, 300, 700)) > 5
+
+
+def test_add_per_file_ignore_variants():
+    new = add_per_file_ignore('[tool.tunelint]\nmodel = "m"\n', "d/x.jsonl", "TL302", True)
+    assert new is not None
+    assert tomllib.loads(new)["tool"]["tunelint"]["per-file-ignores"]["d/x.jsonl"] == ["TL302"]
+    # An existing entry for the file is extended, not duplicated.
+    old = '[per-file-ignores]\n"x.jsonl" = ["TL006"]\n"y.jsonl" = ["TL1"]\n'
+    new = add_per_file_ignore(old, "x.jsonl", "TL302", False)
+    assert new is not None
+    table = tomllib.loads(new)["per-file-ignores"]
+    assert table == {"x.jsonl": ["TL006", "TL302"], "y.jsonl": ["TL1"]}
+    # Already ignored: nothing to offer.
+    assert add_per_file_ignore(new, "x.jsonl", "TL302", False) is None
+    # An inline table cannot take a new header: no edit rather than a broken file.
+    inline = 'per-file-ignores = { "y.jsonl" = ["TL1"] }\n'
+    assert add_per_file_ignore(inline, "x.jsonl", "TL302", False) is None
