@@ -8,6 +8,9 @@ It is allowed, but the model learns the behaviour without the instructions it wi
 with; use the same system prompt in training and in production. OpenAI's cookbook counts such
 examples.
 
+Off by default (select `system-missing` to enable it): many datasets mix examples with and
+without a system prompt on purpose, and a note on every such line drowns the findings that matter.
+
 ## Example
 ```jsonl
 {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
@@ -51,5 +54,6 @@ RULE = Rule(
     scope="example",
     check=check,
     formats=frozenset({"chat"}),
+    default_enabled=False,
     doc=__doc__,
 )

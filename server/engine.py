@@ -431,6 +431,9 @@ class Document:
         n = len(self.entries)
         start = max(0, min(start, n))
         end = max(start, min(end, n))
+        if end == start + 1 and "\n" not in new_text and "\r" not in new_text:
+            self._replace_one(start, new_text)  # the common edit: no line numbers move
+            return
         tail_ending = self.entries[end - 1].ending if end > start else (
             "\n" if start < n else ""
         )

@@ -35,7 +35,8 @@ def by_code(diags: list[Diagnostic], severity: Severity | None = None) -> dict[s
 
 
 def test_toy_chat_findings_match_the_cookbook() -> None:
-    _, diags = run("openai-cookbook/toy_chat_fine_tuning.jsonl", model="gpt-3.5-turbo-0613")
+    _, diags = run("openai-cookbook/toy_chat_fine_tuning.jsonl", model="gpt-3.5-turbo-0613",
+                   **{"extend-select": ["system-missing"]})
     found = by_code(diags)
     assert found["TL305"] == [3]  # no system message
     assert found["TL306"] == [4]  # no user message

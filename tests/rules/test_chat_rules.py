@@ -206,9 +206,11 @@ def test_conversation_shape_rules() -> None:
     (d,) = of(lint(line(U, A, U)), "TL304")
     assert d.severity == Severity.WARNING
     assert not of(lint(line(SYS, U)), "TL304")  # assistant-missing says it already
-    (d,) = of(lint(line(U, A)), "TL305")
+    assert not of(lint(line(U, A)), "TL305")  # system-missing is opt-in
+    on = {"extend-select": ["system-missing"]}
+    (d,) = of(lint(line(U, A), on), "TL305")
     assert d.severity == Severity.INFO
-    assert not of(lint(line({"role": "developer", "content": "x"}, U, A)), "TL305")
+    assert not of(lint(line({"role": "developer", "content": "x"}, U, A), on), "TL305")
     assert of(lint(line(SYS, A)), "TL306")
     text = line(U, SYS, A)
     (d,) = of(lint(text), "TL307")
@@ -401,7 +403,7 @@ def test_real_datasets_have_no_structural_errors(name: str) -> None:
 def test_toy_chat_reports_what_the_cookbook_reports() -> None:
     text = shared_path("real-datasets", "openai-cookbook", "toy_chat_fine_tuning.jsonl").read_text(
         "utf-8")
-    diags = lint(text)
+    diags = lint(text, {"extend-select": ["system-missing"]})
     assert [d.line for d in of(diags, "TL305")] == [2]  # line 3: no system message
     assert [d.line for d in of(diags, "TL306")] == [3]  # line 4: no user message
 
