@@ -377,6 +377,7 @@ class Document:
         self._multi: dict[str, set[bytes]] = {"exact": set(), "normalized": set(), "prompt": set()}
         self._message_counts: Counter[int] = Counter()
         self._targets: Counter[bytes] = Counter()
+        self._with_target = 0
         self._objects = 0
         self._image_examples = 0
         self._bytes = 0
@@ -526,6 +527,7 @@ class Document:
             self._add_to(self._prompts, "prompt", r.prompt_key, e)
         if r.target_key is not None:
             self._targets[r.target_key] += 1
+            self._with_target += 1
         if r.n_images:
             self._image_examples += 1
 
@@ -549,6 +551,7 @@ class Document:
             self._remove_from(self._prompts, "prompt", r.prompt_key, e)
         if r.target_key is not None:
             self._targets[r.target_key] -= 1
+            self._with_target -= 1
             if self._targets[r.target_key] <= 0:
                 del self._targets[r.target_key]
         if r.n_images:
@@ -669,7 +672,7 @@ class Document:
 
     def target_variety(self) -> tuple[int, int]:
         """(distinct targets, examples with a target)."""
-        return len(self._targets), sum(self._targets.values())
+        return len(self._targets), self._with_target
 
     def image_example_count(self) -> int:
         return self._image_examples

@@ -293,7 +293,9 @@ def locate(text: str, pointer: str | None, part: str = "value") -> tuple[int, in
 
     A pointer that does not exist (e.g. a missing key) falls back to its nearest existing parent.
     """
-    if pointer is None:
+    if pointer is None or pointer == "":
+        # The root value of a line is the line without its surrounding whitespace: no scan
+        # (dataset findings such as duplicates point here, thousands at a time).
         return _whole_line(text)
     try:
         spans = scan(text).spans
