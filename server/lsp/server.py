@@ -49,8 +49,12 @@ PROGRESS_MIN_CHARS = 1_000_000  # files at least this big get work-done progress
 CHUNKED_MIN_CHARS = 8_000_000  # bigger files are built in chunks, publishing early results
 FIRST_CHUNK_CHARS = 2_000_000
 CHUNK_CHARS = 4_000_000
-CHILD_STATS_MIN_BYTES = 4_000_000  # first token statistics of bigger files run in a child
-STATS_DELAY_S = 1.0  # token statistics are refreshed this long after the last lint
+CHILD_STATS_MIN_BYTES = 2_000_000  # first token statistics of bigger files run in a child
+# Token statistics are refreshed this long after the last lint; a refresh walks every line
+# (tens of ms at 100k lines), so big files wait for a longer pause in typing.
+STATS_DELAY_S = 1.0
+STATS_DELAY_BIG_S = 5.0
+STATS_BIG_LINES = 20_000
 CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
 SHOW_REPORT = "tunelint.showReport"
 
@@ -267,19 +271,18 @@ class TunelintServer(LanguageServer):
         checks such as duplicates wait for the whole file), so a big file shows its first
         problems at once while the progress bar reports the rest.
         """
-        chunks = split_chunks(text, FIRST_CHUNK_CHARS, CHUNK_CHARS)
-        doc = await self.run_off_loop(build_document, settings, chunks[0], od.path)
-        done = len(chunks[0])
-        for chunk in chunks[1:]:
+        bounds = split_chunks(text, FIRST_CHUNK_CHARS, CHUNK_CHARS)
+        start, end = bounds[0]
+        doc = await self.run_off_loop(build_document, settings, text[start:end], od.path)
+        for i, (start, end) in enumerate(bounds[1:]):
             if od.closed or od.text is not text:
                 return None
-            if done == len(chunks[0]):
+            if i == 0:
                 self._publish_partial(od, doc)
-            await self.run_off_loop(append_text, doc, chunk)
-            done += len(chunk)
+            await self.run_off_loop(append_text, doc, text[start:end])
             if progress is not None:
                 self.work_done_progress.report(progress, types.WorkDoneProgressReport(
-                    message=f"{doc.line_count:,} lines", percentage=int(100 * done / len(text))))
+                    message=f"{doc.line_count:,} lines", percentage=int(100 * end / len(text))))
         return doc
 
     def _publish_partial(self, od: OpenDocument, doc: Document) -> None:
@@ -308,7 +311,8 @@ class TunelintServer(LanguageServer):
         if od.closed or od.doc is None:
             return  # the build publishes when it finishes
         self._publish(od)
-        self.schedule_stats(od, STATS_DELAY_S)
+        big = od.doc.line_count >= STATS_BIG_LINES
+        self.schedule_stats(od, STATS_DELAY_BIG_S if big else STATS_DELAY_S)
 
     def _diagnose(self, od: OpenDocument) -> None:
         """Diagnostics of the document's current version (lints the newest text only)."""
@@ -427,18 +431,19 @@ class TunelintServer(LanguageServer):
                   exc_info=error)
 
 
-def split_chunks(text: str, first: int, size: int) -> list[str]:
-    """``text`` cut after a line end near every ``size`` characters (the first near ``first``)."""
-    chunks = []
+def split_chunks(text: str, first: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) offsets cutting ``text`` after a line end near every ``size`` characters
+    (the first near ``first``); slices are taken one at a time to keep the peak memory low."""
+    bounds = []
     start = 0
     target = first
     while start < len(text):
         cut = text.find("\n", start + target)
         end = len(text) if cut < 0 else cut + 1
-        chunks.append(text[start:end])
+        bounds.append((start, end))
         start = end
         target = size
-    return chunks or [""]
+    return bounds or [(0, 0)]
 
 
 def append_text(doc: Document, chunk: str) -> None:

@@ -22,12 +22,12 @@ def codes(p: types.PublishDiagnosticsParams) -> set[str]:
 async def test_did_change_configuration_takes_effect(client: LanguageClient, workspace: Path):
     doc = Doc(client, workspace / "data.jsonl", MIXED)
     first = await doc.open()
-    assert "TL305" in codes(first)
+    assert "TL006" in codes(first)
     mark = len(client.published)  # type: ignore[attr-defined]
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"tunelint": {"ignore": ["TL305"], "severity": {"TL451": "info"}}}))
+        settings={"tunelint": {"ignore": ["TL006"], "severity": {"TL451": "info"}}}))
     after = await wait_publish(client, doc.uri, after=mark)
-    assert "TL305" not in codes(after)
+    assert "TL006" not in codes(after)
     weight = next(d for d in after.diagnostics if d.code == "TL451")
     assert weight.severity == types.DiagnosticSeverity.Information
     assert after.version == 1
@@ -44,7 +44,7 @@ async def test_workspace_configuration_is_pulled(client: LanguageClient, workspa
     # An empty notification: the server asks for the settings itself.
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     after = await wait_publish(client, doc.uri, after=mark)
-    assert "TL302" not in codes(after) and "TL305" in codes(after)
+    assert "TL302" not in codes(after) and "TL451" in codes(after)
 
 
 async def test_invalid_setting_is_reported_not_fatal(client: LanguageClient, workspace: Path):
@@ -83,16 +83,16 @@ async def test_configuration_preference(client: LanguageClient, workspace: Path,
 
 async def test_project_config_change_reloads(client: LanguageClient, workspace: Path):
     config = workspace / "tunelint.toml"
-    config.write_text('ignore = ["TL305"]\n', "utf-8")
+    config.write_text('ignore = ["TL006"]\n', "utf-8")
     doc = Doc(client, workspace / "data.jsonl", MIXED)
     first = await doc.open()
-    assert "TL305" not in codes(first)
-    config.write_text('ignore = ["TL006"]\n', "utf-8")
+    assert "TL006" not in codes(first) and "TL451" in codes(first)
+    config.write_text('ignore = ["TL451"]\n', "utf-8")
     mark = len(client.published)  # type: ignore[attr-defined]
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
         types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]))
     after = await wait_publish(client, doc.uri, after=mark)
-    assert "TL305" in codes(after) and "TL006" not in codes(after)
+    assert "TL006" in codes(after) and "TL451" not in codes(after)
 
 
 # -- initializationOptions, pull diagnostics, progress, UTF-8: their own sessions -----------
