@@ -444,7 +444,8 @@ def summary_title(od: OpenDocument) -> str:
     return "tunelint: " + " · ".join(parts)
 
 
-def code_lenses(od: OpenDocument, jobs_available: bool) -> list[types.CodeLens]:
+def code_lenses(od: OpenDocument, jobs_available: bool,
+                job_title: str | None = None) -> list[types.CodeLens]:
     zero = types.Range(start=types.Position(line=0, character=0),
                        end=types.Position(line=0, character=0))
     lenses = [types.CodeLens(range=zero, command=types.Command(
@@ -454,6 +455,10 @@ def code_lenses(od: OpenDocument, jobs_available: bool) -> list[types.CodeLens]:
     if jobs_available:
         lenses.append(types.CodeLens(range=zero, command=types.Command(
             title="Start fine-tune", command="tunelint.startFineTune", arguments=[od.uri])))
+        if job_title:
+            # The job started from this file, with its last known status.
+            lenses.append(types.CodeLens(range=zero, command=types.Command(
+                title=job_title, command="tunelint.jobStatus", arguments=[od.uri])))
     else:
         lenses.append(types.CodeLens(range=zero, command=types.Command(
             title="Start fine-tune (unavailable): would submit " + submission_preview(od),

@@ -681,7 +681,9 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
             return None
         if od.diag_version != od.version:
             ls._diagnose(od)
-        return features.code_lenses(od, jobs_available(ls))
+        jobs = getattr(ls, "tunelint_jobs", None)
+        title = jobs.lens_title(od.uri) if jobs is not None else None
+        return features.code_lenses(od, jobs_available(ls), title)
 
     @server.command(SHOW_REPORT)
     async def show_report(ls: TunelintServer, *args: Any) -> str:

@@ -137,6 +137,12 @@ async def test_start_fine_tune_confirmed_with_progress_and_final_model(lsp, fake
     # jobStatus on the document reports the finished job.
     status = await session.execute("tunelint.jobStatus", uri)
     assert status["status"] == "succeeded" and status["job_id"] == result["job_id"]
+    if server == "real":
+        # The dataset's code lens shows the job started from it, with its status.
+        lenses = await asyncio.wait_for(session.client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))), GUARD)
+        titles = [lens.command.title for lens in lenses or [] if lens.command]
+        assert f"Fine-tune {result['job_id']}: succeeded" in titles, titles
 
 
 async def test_declined_confirmation_sends_no_request_at_all(lsp, fake, tmp_path):
