@@ -40,6 +40,7 @@ from typing import Any
 import orjson
 
 from tunelint.context import DatasetView
+from tunelint.jsonscan import orjson_input
 from tunelint.rules import Problem, Rule, Severity
 
 # Parsed (prompt, completion) by line text, so repeated runs on an unchanged document are cheap.
@@ -53,7 +54,7 @@ def _pair(text: str) -> tuple[str, str] | None:
     pair = None
     if '"prompt"' in text and '"completion"' in text:
         try:
-            obj = orjson.loads(text)
+            obj = orjson.loads(orjson_input(text))
         except orjson.JSONDecodeError:
             obj = None
         if isinstance(obj, dict) and "messages" not in obj and "input" not in obj:

@@ -24,7 +24,7 @@ import xxhash
 from tunelint import formats as fm
 from tunelint.config import Settings, load_schema
 from tunelint.context import ExampleContext, LineContext, RunContext
-from tunelint.jsonscan import ScanError, find_syntax_error, locate
+from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Related, Severity
 from tunelint.rules import Rule, all_rules
@@ -187,7 +187,7 @@ class Analyzer:
             kind = BLANK
         else:
             try:
-                obj = orjson.loads(text)
+                obj = orjson.loads(orjson_input(text))
                 ctx.parsed = True
             except orjson.JSONDecodeError as e:
                 ctx.error = find_syntax_error(text) or ScanError(
@@ -287,7 +287,7 @@ class Analyzer:
         if result.tokens is not None or result.kind != OBJECT or result.format is None:
             return result.tokens
         try:
-            obj = orjson.loads(text)
+            obj = orjson.loads(orjson_input(text))
         except orjson.JSONDecodeError:
             return None
         result.tokens = fm.example_tokens(self.run.counter, obj, result.format)

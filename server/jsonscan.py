@@ -278,6 +278,20 @@ def scan(text: str, record: bool = True) -> ScanResult:
     return s.result
 
 
+def orjson_input(text: str) -> str | bytes:
+    """What to hand orjson for a line that stays alive (a document's line).
+
+    Given a non-ASCII str, orjson makes CPython cache a UTF-8 copy inside the str for as long as
+    the str lives; encoding a temporary copy avoids that second copy of the file in memory.
+    """
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text  # lone surrogates: orjson reports them
+
+
 def find_syntax_error(text: str) -> ScanError | None:
     try:
         scan(text, record=False)

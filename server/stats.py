@@ -9,6 +9,7 @@ import orjson
 
 from tunelint import formats as fm
 from tunelint import tokens as tk
+from tunelint.jsonscan import orjson_input
 
 if TYPE_CHECKING:
     from tunelint.engine import Document
@@ -78,7 +79,8 @@ def token_stats(doc: Document, num_threads: int = 2) -> dict[str, Any]:
     parsed: dict[int, Any] = {}
     for e in todo:
         try:
-            obj = orjson.loads(e.text if e.text is not None else doc.line_text(e.index))
+            text = e.text if e.text is not None else doc.line_text(e.index)
+            obj = orjson.loads(orjson_input(text))
         except orjson.JSONDecodeError:
             continue
         parsed[id(e)] = obj
