@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from helpers import shared_path
 
 from tunelint.config import settings_from_mapping
 from tunelint.engine import Analyzer, Document
 from tunelint.fixes import apply_edits, resolve_fix
 from tunelint.problems import Diagnostic, Severity
-
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("TUNELINT_SHARED", ROOT.parent / "shared"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def shared_path(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        message = f"needs {path}, which only ../shared provides (clone it beside this repo)"
-        if IN_CI:
-            pytest.fail(message + "; CI must not skip this test")
-        pytest.skip(message)
-    return path
 
 
 def lint(text: str, settings: dict[str, Any] | None = None) -> list[Diagnostic]:

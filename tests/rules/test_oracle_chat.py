@@ -9,14 +9,13 @@ Deliberate differences (RULES.md documents them) are tested separately at the en
 from __future__ import annotations
 
 import json
-import os
 import string
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import shared_path
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -24,21 +23,6 @@ from tunelint.config import settings_from_mapping
 from tunelint.engine import Analyzer
 from tunelint.problems import Severity
 from tunelint.rules import all_rules, get_rule
-
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("TUNELINT_SHARED", ROOT.parent / "shared"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def shared_path(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        message = f"needs {path}, which only ../shared provides (clone it beside this repo)"
-        if IN_CI:
-            pytest.fail(message + "; CI must not skip this test")
-        pytest.skip(message)
-    return path
-
 
 # Rules that encode the schema: what a line's keys may hold and of which type. Semantic rules are
 # outside this set: assistant-missing (the schema allows a conversation without a reply),
