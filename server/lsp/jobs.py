@@ -21,7 +21,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -294,8 +294,9 @@ def register(server: Any) -> None:
         jobs.followers[str(result.job_id)] = task
         return result.to_dict()
 
-    @server.command("tunelint.jobStatus")
-    async def job_status(ls: Any, *args: Any) -> dict[str, Any]:
+    async def act_on_job(ls: Any, args: tuple[Any, ...], doing: str,
+                         call: Callable[[Any], Callable[[str], Any]]) -> dict[str, Any]:
+        """Retrieve or cancel the document's (or the given) job and report its state."""
         uri, job_id = _target(args, jobs)
         if job_id is None:
             show(ls, "No fine-tuning job known for this document", types.MessageType.Warning)
@@ -304,8 +305,7 @@ def register(server: Any) -> None:
         try:
             sub = submitter(ls, uri)
             job = await loop.run_in_executor(
-                None, sub.call, f"reading job {job_id}", sub.client.fine_tuning.jobs.retrieve,
-                job_id)
+                None, sub.call, f"{doing} {job_id}", call(sub.client.fine_tuning.jobs), job_id)
         except SubmitError as e:
             show(ls, e.text(), types.MessageType.Error)
             return {"error": e.message}
@@ -315,26 +315,13 @@ def register(server: Any) -> None:
         out.update(job)
         return out.to_dict()
 
+    @server.command("tunelint.jobStatus")
+    async def job_status(ls: Any, *args: Any) -> dict[str, Any]:
+        return await act_on_job(ls, args, "reading job", lambda api: api.retrieve)
+
     @server.command("tunelint.cancelJob")
     async def cancel_job(ls: Any, *args: Any) -> dict[str, Any]:
-        uri, job_id = _target(args, jobs)
-        if job_id is None:
-            show(ls, "No fine-tuning job known for this document", types.MessageType.Warning)
-            return {"error": "no job"}
-        loop = asyncio.get_running_loop()
-        try:
-            sub = submitter(ls, uri)
-            job = await loop.run_in_executor(
-                None, sub.call, f"cancelling job {job_id}", sub.client.fine_tuning.jobs.cancel,
-                job_id)
-        except SubmitError as e:
-            show(ls, e.text(), types.MessageType.Error)
-            return {"error": e.message}
-        jobs.status[job.id] = job.status
-        show(ls, "Fine-tune " + describe_job(job))
-        out = Result()
-        out.update(job)
-        return out.to_dict()
+        return await act_on_job(ls, args, "cancelling job", lambda api: api.cancel)
 
 
 def _target(args: tuple[Any, ...], jobs: JobsState) -> tuple[str | None, str | None]:
