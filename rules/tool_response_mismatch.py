@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tunelint.context import ExampleContext
-from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Severity
+from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Related, Rule, Severity
 
 from ._tooling import shape
 
@@ -45,6 +45,7 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
         return
     open_calls: dict[str, int] = {}  # id -> calls not yet answered
     seen: set[str] = set()
+    call_at: dict[str, str] = {}  # id -> pointer of the (first) call, for related locations
     for _i, m, ptr in ctx.iter_messages():
         role = m.get("role")
         calls = m.get("tool_calls")
@@ -61,6 +62,7 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
                                   severity=Severity.WARNING)
                 in_message.add(cid)
                 seen.add(cid)
+                call_at.setdefault(cid, f"{ptr}/tool_calls/{j}")
                 open_calls[cid] = open_calls.get(cid, 0) + 1
         if role != "tool":
             continue
@@ -78,7 +80,9 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
         elif tid in seen:
             yield Problem("TL508", f"call '{tid[:60]}' was already answered: more tool replies "
                           "than tool calls", pointer=f"{ptr}/tool_call_id",
-                          severity=Severity.WARNING)
+                          severity=Severity.WARNING,
+                          # Line -1: the same line (example rules do not know their line).
+                          related=(Related(-1, "the tool call", call_at[tid]),))
         else:
             yield Problem("TL508", f"tool_call_id '{tid[:60]}' matches no earlier tool call",
                           pointer=f"{ptr}/tool_call_id", severity=Severity.WARNING)

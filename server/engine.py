@@ -842,7 +842,7 @@ def _at_line(d: Diagnostic, line: int) -> Diagnostic:
         severity=d.severity,
         message=d.message,
         fix=d.fix,
-        related=d.related,
+        related=related,
         data=d.data,
     )
 
