@@ -468,8 +468,6 @@ class Document:
         if el >= n:
             el, ec = n - 1, len(self.entries[-1].text)
         first, last = self.entries[sl], self.entries[el]
-        if sl == 0 and self.bom:
-            pass
         joined = first.text[:sc] + text + last.text[ec:]
         if el > sl or "\n" in text or "\r" in text or joined != first.text:
             if el == sl and "\n" not in text and "\r" not in text:
