@@ -81,20 +81,6 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
 # -- checking -----------------------------------------------------------------------------
 
 
-def lint_text(text: str, settings: Settings, path: str | None = None,
-              file_size: int | None = None, validation_text: str | None = None,
-              progress: Any = None) -> Any:
-    """Build a Document for ``text`` (and its validation counterpart). Returns the Document."""
-    from tunelint.engine import Analyzer, Document
-
-    analyzer = Analyzer(settings, path)
-    doc = Document(analyzer, text, path=path, file_size=file_size)
-    if validation_text is not None:
-        vdoc = Document(Analyzer(settings, path), validation_text)
-        doc.counterpart = vdoc
-    return doc
-
-
 def check_file(path: str, settings: Settings, args: argparse.Namespace,
                validation: str | None = None) -> FileReport:
     from tunelint.batch import NeedsFullRead, check_path
@@ -332,8 +318,6 @@ def rule_doc_url(name: str) -> str:
 
 
 def format_summary(summary: Any, out: TextIO) -> None:
-    from tunelint.stats import histogram  # noqa: F401 - kept for symmetry with token stats
-
     s = summary
     out.write(f"\n== {s.path}: {s.examples} examples ({s.lines} lines), format "
               f"{s.dataset_format or 'unknown'}, model {s.model}, profile {s.profile}\n")

@@ -26,7 +26,7 @@ from tunelint.config import Settings, load_schema
 from tunelint.context import ExampleContext, LineContext, RunContext
 from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
-from tunelint.problems import Diagnostic, Problem, Related, Severity
+from tunelint.problems import Diagnostic, Problem, Severity
 from tunelint.rules import Rule, all_rules
 from tunelint.tokens import TokenCounter
 
@@ -849,7 +849,3 @@ def _is_suppressed(d: Diagnostic, ranges: list[tuple[int, int]]) -> bool:
     if d.code not in ("TL101", "TL103", "TL006"):
         return False
     return any(a <= d.line <= b for a, b in ranges)
-
-
-def related(line: int, message: str, pointer: str | None = None) -> Related:
-    return Related(line=line, message=message, pointer=pointer)

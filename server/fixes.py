@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tunelint.jsonscan import ScanError, Span, scan
-from tunelint.problems import Diagnostic, Edit, Fix
+from tunelint.problems import Edit, Fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +125,3 @@ def apply_edits(lines: list[str], endings: list[str], edits: Sequence[TextEdit])
             endings[e.line] = endings[e.end_line]
             del lines[e.line + 1 : e.end_line + 1]
             del endings[e.line + 1 : e.end_line + 1]
-
-
-def safe_fixes(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    return [d for d in diagnostics if d.fix is not None and d.fix.safe]
