@@ -33,6 +33,7 @@ from tunelint.tokens import TokenCounter
 log = logging.getLogger(__name__)
 
 BLANK, INVALID, NON_OBJECT, OBJECT = 0, 1, 2, 3
+MAX_PENDING_SHIFTS = 64
 _SORT_KEY = operator.attrgetter("line", "column", "code")
 _LINE = operator.attrgetter("line")
 
@@ -308,13 +309,16 @@ def _orjson_message(e: orjson.JSONDecodeError) -> str:
 class Entry:
     """One line of a document: its text, its ending, its analysis and current index."""
 
-    __slots__ = ("text", "ending", "result", "index")
+    __slots__ = ("text", "ending", "result", "index", "epoch")
 
-    def __init__(self, text: str, ending: str, result: LineResult, index: int) -> None:
+    def __init__(self, text: str, ending: str, result: LineResult, index: int,
+                 epoch: int = 0) -> None:
         self.text = text
         self.ending = ending
         self.result = result
+        # ``index`` is the line number as of ``epoch`` shifts; Document._idx brings it up to date.
         self.index = index
+        self.epoch = epoch
 
 
 @dataclass
@@ -366,7 +370,10 @@ class Document:
         # The line-level diagnostics, sorted, kept between calls: an edit inside one line
         # patches its slice; a change of line count (indices shift) rebuilds it once.
         self._line_out: list[Diagnostic] | None = None
-        self._dirty_from = 0
+        # Line-count changes since the last renumbering, as (first moved index, delta): an
+        # entry's current line is its stored index moved by the shifts after its epoch. This
+        # keeps an inserted or deleted line from costing a pass over every later line.
+        self._shifts: list[tuple[int, int]] = []
         self._flagged: set[Entry] = set()
         self._invalid: set[Entry] = set()
         self._format_lines: dict[str, set[Entry]] = {}
@@ -398,7 +405,7 @@ class Document:
                        for i, (r, end) in enumerate(zip(results, endings))]
         for e in doc.entries:
             doc._index(e)
-        doc._dirty_from = len(doc.entries)
+        doc._shifts = []
         return doc
 
     # -- building and editing -------------------------------------------------------------
@@ -419,10 +426,10 @@ class Document:
         ]
         for e in self.entries:
             self._index(e)
-        self._dirty_from = len(self.entries)
+        self._shifts = []
 
-    def _make(self, text: str, ending: str, index: int) -> Entry:
-        return Entry(text, ending, self.analyzer.analyze(text), index)
+    def _make(self, text: str, ending: str, index: int, epoch: int = 0) -> Entry:
+        return Entry(text, ending, self.analyzer.analyze(text), index, epoch)
 
     def replace_lines(self, start: int, end: int, new_text: str) -> None:
         """Replace lines ``start..end`` (end exclusive) with ``new_text`` split into lines.
@@ -444,12 +451,16 @@ class Document:
         self._line_out = None
         for e in old:
             self._unindex(e)
-        new = [self._make(t, en, start + i) for i, (t, en) in enumerate(zip(lines, endings))]
+        if len(lines) != len(old):
+            self._shifts.append((end, len(lines) - len(old)))
+        epoch = len(self._shifts)
+        new = [self._make(t, en, start + i, epoch)
+               for i, (t, en) in enumerate(zip(lines, endings))]
         self.entries[start:end] = new
         for e in new:
             self._index(e)
-        if len(new) != len(old):
-            self._dirty_from = min(self._dirty_from, start + len(new))
+        if len(self._shifts) > MAX_PENDING_SHIFTS:
+            self._renumber()
         self._fix_final_ending()
 
     def apply_change(
@@ -460,7 +471,6 @@ class Document:
         Columns are code points. A range ending at the start of a line after the last one is
         clamped to the end of the document.
         """
-        self._renumber()
         n = len(self.entries)
         (sl, sc), (el, ec) = start, end
         if sl >= n:
@@ -485,12 +495,11 @@ class Document:
         self._index(e)
         out = self._line_out
         if out is not None:
-            self._renumber()
             lo = bisect.bisect_left(out, line, key=_LINE)
             hi = bisect.bisect_right(out, line, key=_LINE)
             last = len(self.entries) - 1
             skip = line == last and e.result.kind == BLANK
-            out[lo:hi] = [] if skip else sorted((_at_line(d, line) for d in self._placed(e)),
+            out[lo:hi] = [] if skip else sorted((_at_line(d, line) for d in self._placed(e, line)),
                                                key=_SORT_KEY)
 
     def _fix_final_ending(self) -> None:
@@ -498,11 +507,24 @@ class Document:
             self.entries[-1].ending = ""
 
     def _renumber(self) -> None:
-        if self._dirty_from < len(self.entries):
-            entries = self.entries
-            for i in range(self._dirty_from, len(entries)):
-                entries[i].index = i
-        self._dirty_from = len(self.entries)
+        """Store every entry's current index (once per MAX_PENDING_SHIFTS line-count edits)."""
+        for i, e in enumerate(self.entries):
+            e.index = i
+            e.epoch = 0
+        self._shifts = []
+
+    def _idx(self, e: Entry) -> int:
+        """The entry's current line number."""
+        shifts = self._shifts
+        if e.epoch == len(shifts):
+            return e.index
+        idx = e.index
+        for first, delta in shifts[e.epoch:]:
+            if idx >= first:
+                idx += delta
+        e.index = idx
+        e.epoch = len(shifts)
+        return idx
 
     def _index(self, e: Entry) -> None:
         r = e.result
@@ -644,29 +666,25 @@ class Document:
         tied = [f for f, c in counts.items() if c == best]
         if len(tied) == 1:
             return tied[0]
-        self._renumber()
-        return min(tied, key=lambda f: min(e.index for e in self._format_lines[f]))
+        return min(tied, key=lambda f: min(self._idx(e) for e in self._format_lines[f]))
 
     def format_counts(self) -> Mapping[str, int]:
         return {f: len(s) for f, s in self._format_lines.items() if s}
 
     def lines_of_format(self, fmt: str) -> Iterator[int]:
-        self._renumber()
-        return iter(sorted(e.index for e in self._format_lines.get(fmt, ())))
+        return iter(sorted(self._idx(e) for e in self._format_lines.get(fmt, ())))
 
     def duplicate_groups(self, kind: str) -> Iterator[list[int]]:
-        self._renumber()
         table = self._dups[kind]
         for key in list(self._multi[kind]):
-            yield sorted(e.index for e in table[key])
+            yield sorted(self._idx(e) for e in table[key])
 
     def conflicting_groups(self) -> Iterator[list[int]]:
         """Lines sharing a prompt whose targets differ (lines, sorted)."""
-        self._renumber()
         for key in list(self._multi["prompt"]):
             group = self._prompts[key]
             if len({e.result.target_key for e in group}) > 1:
-                yield sorted(e.index for e in group)
+                yield sorted(self._idx(e) for e in group)
 
     def target_variety(self) -> tuple[int, int]:
         """(distinct targets, examples with a target)."""
@@ -679,35 +697,32 @@ class Document:
         return len(self._invalid)
 
     def first_invalid_lines(self, limit: int) -> list[int]:
-        self._renumber()
-        return sorted(e.index for e in self._invalid)[:limit]
+        return sorted(self._idx(e) for e in self._invalid)[:limit]
 
     def counterpart_overlap(self) -> Iterator[tuple[int, int]]:
         """(line here, line in the other file) for examples present in both files."""
         other = self.counterpart
         if other is None:
             return
-        self._renumber()
-        other._renumber()
         theirs = other._dups["exact"]
         for key, group in self._dups["exact"].items():
             if key in theirs:
-                first_other = min(e.index for e in theirs[key])
+                first_other = min(other._idx(e) for e in theirs[key])
                 for e in group:
-                    yield e.index, first_other
+                    yield self._idx(e), first_other
 
     # -- diagnostics -----------------------------------------------------------------------
 
     def diagnostics(self) -> list[Diagnostic]:
-        self._renumber()
         out: list[Diagnostic] = []
         last = len(self.entries) - 1
         if self._line_out is None:
             rebuilt: list[Diagnostic] = []
             for e in self._flagged:
-                if e.index == last and e.result.kind == BLANK:
+                line = self._idx(e)
+                if line == last and e.result.kind == BLANK:
                     continue  # the empty segment after the final newline
-                rebuilt.extend(_at_line(d, e.index) for d in self._placed(e))
+                rebuilt.extend(_at_line(d, line) for d in self._placed(e, line))
             rebuilt.sort(key=_SORT_KEY)
             self._line_out = rebuilt
         out.extend(self._line_out)
@@ -767,13 +782,12 @@ class Document:
 
     def line_diagnostics(self, line: int) -> list[Diagnostic]:
         """Diagnostics of one line (for hovers and code actions), placed at that line."""
-        self._renumber()
-        return [_at_line(d, line) for d in self._placed(self.entries[line])]
+        return [_at_line(d, line) for d in self._placed(self.entries[line], line)]
 
-    def _placed(self, e: Entry) -> tuple[Diagnostic, ...]:
+    def _placed(self, e: Entry, line: int) -> tuple[Diagnostic, ...]:
         r = e.result
         if r.placed is None:
-            text = self.line_text(e.index)
+            text = e.text if e.text is not None else self._load_text(line)
             r.placed = tuple(self._place(text, p, 0) for p in r.problems)
         return r.placed
 

@@ -77,3 +77,21 @@ def test_duplicate_appears_and_disappears_elsewhere() -> None:
     assert [(d.line, d.related[0][0]) for d in dups] == [(2, 0)]
     doc.replace_lines(0, 1, POOL[1])  # the first copy changes: the duplicate goes away
     assert "TL904" not in {d.code for d in doc.diagnostics()}
+
+
+def test_many_line_count_changes_keep_line_numbers() -> None:
+    """More inserts and deletes than the engine keeps pending before it renumbers."""
+    import random
+
+    rng = random.Random(7)
+    doc = Document(Analyzer(Settings()), "\n".join(POOL * 4) + "\n")
+    for step in range(300):
+        n = doc.line_count
+        i = rng.randrange(n)
+        if rng.random() < 0.5 or n < 5:
+            doc.apply_change((i, 0), (i, 0), rng.choice(POOL) + "\n")
+        else:
+            doc.apply_change((i, 0), (i + 1, 0), "") if i + 1 < n else doc.replace_lines(i, n, "")
+        if step % 25 == 0 or step > 280:
+            fresh = Document(Analyzer(Settings()), doc.text)
+            assert key(doc.diagnostics()) == key(fresh.diagnostics()), step
