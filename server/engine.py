@@ -165,17 +165,19 @@ class Analyzer:
             schema=load_schema(self.settings.schema, self.settings.root),
             path=path,
         )
-        self._cache: dict[str, LineResult] = {}
+        # Keyed by the packed text (see pack_line), the same object a document's entry keeps.
+        self._cache: dict[str | bytes, LineResult] = {}
         self.cache_limit = 2_000_000
 
-    def analyze(self, text: str) -> LineResult:
-        hit = self._cache.get(text)
+    def analyze(self, text: str, packed: str | bytes | None = None) -> LineResult:
+        key = pack_line(text) if packed is None else packed
+        hit = self._cache.get(key)
         if hit is not None:
             return hit
         result = self._analyze(text)
         if len(self._cache) >= self.cache_limit:
             self._cache.clear()
-        self._cache[text] = result
+        self._cache[key] = result
         return result
 
     def _analyze(self, text: str) -> LineResult:
@@ -306,19 +308,40 @@ def _orjson_message(e: orjson.JSONDecodeError) -> str:
     return msg
 
 
+def pack_line(text: str) -> str | bytes:
+    """How a line is kept: ASCII as str, anything else as UTF-8 bytes.
+
+    A Python str with one emoji stores every character in 4 bytes; a document of such lines
+    would take three times its size. Surrogates (invalid UTF-8 read from a file) round-trip.
+    """
+    return text if text.isascii() else text.encode("utf-8", "surrogatepass")
+
+
 class Entry:
     """One line of a document: its text, its ending, its analysis and current index."""
 
-    __slots__ = ("text", "ending", "result", "index", "epoch")
+    __slots__ = ("_raw", "ending", "result", "index", "epoch")
 
-    def __init__(self, text: str, ending: str, result: LineResult, index: int,
+    def __init__(self, text: str | bytes | None, ending: str, result: LineResult, index: int,
                  epoch: int = 0) -> None:
-        self.text = text
+        self._raw = text if text is None or isinstance(text, bytes) else pack_line(text)
         self.ending = ending
         self.result = result
         # ``index`` is the line number as of ``epoch`` shifts; Document._idx brings it up to date.
         self.index = index
         self.epoch = epoch
+
+    @property
+    def text(self) -> str:
+        """The line's text (None in a lean document, whose text stays in the file)."""
+        raw = self._raw
+        if isinstance(raw, bytes):
+            return raw.decode("utf-8", "surrogatepass")
+        return raw  # type: ignore[return-value]
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._raw = pack_line(value)
 
 
 @dataclass
@@ -401,7 +424,7 @@ class Document:
         doc.bom = bom
         doc._loader = loader
         doc._line_out = None
-        doc.entries = [Entry(None, end, r, i)  # type: ignore[arg-type]
+        doc.entries = [Entry(None, end, r, i)
                        for i, (r, end) in enumerate(zip(results, endings))]
         for e in doc.entries:
             doc._index(e)
@@ -429,7 +452,8 @@ class Document:
         self._shifts = []
 
     def _make(self, text: str, ending: str, index: int, epoch: int = 0) -> Entry:
-        return Entry(text, ending, self.analyzer.analyze(text), index, epoch)
+        packed = pack_line(text)
+        return Entry(packed, ending, self.analyzer.analyze(text, packed), index, epoch)
 
     def replace_lines(self, start: int, end: int, new_text: str) -> None:
         """Replace lines ``start..end`` (end exclusive) with ``new_text`` split into lines.
@@ -490,8 +514,9 @@ class Document:
         if e.text == text:
             return
         self._unindex(e)
-        e.text = text
-        e.result = self.analyzer.analyze(text)
+        packed = pack_line(text)
+        e._raw = packed
+        e.result = self.analyzer.analyze(text, packed)
         self._index(e)
         out = self._line_out
         if out is not None:
