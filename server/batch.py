@@ -101,8 +101,8 @@ def _decode(raw: bytes) -> str:
 
 def analyze_range(path: str, settings: Settings, start: int, end: int,
                   cached: dict[int, LineResult] | None = None,
-                  with_tokens: bool = False) -> Chunk:
-    analyzer = Analyzer(settings, path)
+                  with_tokens: bool = False, defer_tokens: bool = False) -> Chunk:
+    analyzer = Analyzer(settings, path, defer_tokens=defer_tokens and not with_tokens)
     chunk = Chunk([], [], array("Q"), array("Q"), [])
     pending: list[tuple[LineResult, str]] = []
     seen: dict[int, LineResult] = {}
@@ -125,7 +125,7 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
             # Not Analyzer.analyze: its cache is keyed by the text, which would keep the whole
             # file in memory; identical lines are shared through their hash instead.
             text = _decode(raw)
-            result = analyzer._analyze(text)
+            result = analyzer.analyze_fresh(text)
             seen[key] = result
             if with_tokens and result.tokens is None and result.format is not None:
                 pending.append((result, text))
@@ -223,7 +223,9 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         ranges = _split(path, size, workers)
         with ProcessPoolExecutor(len(ranges), initializer=_init_worker,
                                  initargs=(counter,)) as pool:
-            futures = [pool.submit(analyze_range, path, settings, a, b, None, with_tokens)
+            # Workers leave the tokenizer unloaded; the few lines over the byte bound are
+            # finished here, so it is loaded once, not once per worker.
+            futures = [pool.submit(analyze_range, path, settings, a, b, None, with_tokens, True)
                        for a, b in ranges]
             while progress and counter is not None:
                 done, _ = wait(futures, timeout=0.25)
@@ -258,10 +260,17 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         endings.append("")
         offsets.append(size)
         lengths.append(0)
+
     def load(line: int) -> str:
         with open(path, "rb") as f:
             f.seek(offsets[line])
             return _decode(f.read(lengths[line]))
+
+    finisher: Analyzer | None = None
+    for i, r in enumerate(results):
+        if r.deferred:
+            finisher = finisher or Analyzer(settings, path)
+            results[i] = finisher.analyze(load(i))
 
     doc = Document.lean(Analyzer(settings, path), path, results, endings, load, bom, size)
     if use_cache:

@@ -28,7 +28,7 @@ from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
 from tunelint.rules import Rule, all_rules
-from tunelint.tokens import TokenCounter
+from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ class LineResult:
     tokens: int | None = None
     # The problems placed in the line (columns resolved), computed once per distinct text.
     placed: tuple[Diagnostic, ...] | None = None
+    # Analysed by a worker that does not count tokens, and this line needed them.
+    deferred: bool = False
 
 
 @dataclass(slots=True)
@@ -151,7 +153,8 @@ def _selected(r: Rule, settings: Settings, disabled: frozenset[str]) -> bool:
 class Analyzer:
     """Analyses lines for one file's settings; results are cached by line text."""
 
-    def __init__(self, settings: Settings, path: str | None = None) -> None:
+    def __init__(self, settings: Settings, path: str | None = None,
+                 defer_tokens: bool = False) -> None:
         self.settings = settings.for_path(path)
         self.rules = RuleSet(self.settings)
         model = get_model(self.settings.model)
@@ -161,7 +164,8 @@ class Analyzer:
             settings=self.settings,
             profile=get_profile(self.settings.profile),
             model=model,
-            counter=TokenCounter(encoding_for(self.settings.model)),
+            counter=(DeferredCounter if defer_tokens else TokenCounter)(
+                encoding_for(self.settings.model)),
             schema=load_schema(self.settings.schema, self.settings.root),
             path=path,
         )
@@ -174,11 +178,18 @@ class Analyzer:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        result = self._analyze(text)
+        result = self.analyze_fresh(text)
         if len(self._cache) >= self.cache_limit:
             self._cache.clear()
         self._cache[key] = result
         return result
+
+    def analyze_fresh(self, text: str) -> LineResult:
+        """Analyse without the cache (workers key their own by hash)."""
+        try:
+            return self._analyze(text)
+        except TokensDeferred:
+            return LineResult(kind=OBJECT, deferred=True)
 
     def _analyze(self, text: str) -> LineResult:
         ctx = LineContext(text=text, run=self.run)
@@ -263,6 +274,8 @@ class Analyzer:
                     if p.severity is None:
                         p.severity = active.severity
                     problems.append(p)
+        except TokensDeferred:
+            raise
         except Exception:  # noqa: BLE001 - a rule bug must not take the file down
             del problems[start:]
             for active in rules:
@@ -271,6 +284,8 @@ class Analyzer:
     def _run(self, active: ActiveRule, ctx: Any) -> Iterable[Problem]:
         try:
             found = list(active.rule.check(ctx, active.options))
+        except TokensDeferred:
+            raise
         except Exception as e:  # noqa: BLE001 - a rule bug must not take the file down
             log.exception("rule %s failed", active.rule.code)
             return [

@@ -42,6 +42,10 @@ class EncodingError(RuntimeError):
     pass
 
 
+class TokensDeferred(Exception):
+    """Raised by a DeferredCounter: this line needs exact tokens, counted elsewhere."""
+
+
 def _load_ranks(name: str) -> dict[bytes, int]:
     if name not in _EXPECTED_SHA256:
         raise EncodingError(f"encoding {name!r} is not shipped with tunelint")
@@ -139,6 +143,19 @@ class TokenCounter:
             self._cache.clear()
         for text, toks in zip(todo, encoded):
             self._cache[text] = len(toks)
+
+
+class DeferredCounter(TokenCounter):
+    """A counter for worker processes that must not load the tokenizer (about 75 MB each).
+
+    The rare line that needs exact tokens is marked and analysed again by the parent.
+    """
+
+    def count(self, text: str) -> int:
+        raise TokensDeferred()
+
+    def prefetch(self, texts: Iterable[str], num_threads: int = 2) -> None:
+        raise TokensDeferred()
 
 
 def message_strings(message: Any) -> Iterable[str]:
