@@ -201,7 +201,10 @@ def _save_cache(file: Path, table: dict[int, LineResult]) -> None:
             ignore.write_text("*\n")
         fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(table, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+            # No memo: it would hold an entry for every object of every line while writing.
+            pickler.fast = True
+            pickler.dump(table)
         os.replace(tmp, file)
     except OSError:
         pass  # a read-only checkout still gets its results, just not cached
