@@ -424,6 +424,10 @@ class Document:
         self._targets: Counter[bytes] = Counter()
         self._with_target = 0
         self._objects = 0
+        # Token totals of the examples whose count is known, and the examples not counted yet:
+        # statistics then cost the lines that changed, not the file.
+        self._token_hist: Counter[int] = Counter()
+        self._token_missing: set[Entry] = set()
         self._image_examples = 0
         self._bytes = 0
         self.set_text(text)
@@ -578,6 +582,10 @@ class Document:
         self._objects += 1
         if r.format is not None:
             self._format_lines.setdefault(r.format, set()).add(e)
+            if r.tokens is not None:
+                self._token_hist[r.tokens] += 1
+            else:
+                self._token_missing.add(e)
         self._message_counts[r.n_messages] += 1
         if r.exact_key is not None:
             self._add_to(self._dups["exact"], "exact", r.exact_key, e)
@@ -601,6 +609,12 @@ class Document:
         self._objects -= 1
         if r.format is not None:
             self._format_lines.get(r.format, set()).discard(e)
+            if e in self._token_missing:
+                self._token_missing.discard(e)
+            elif r.tokens is not None:
+                self._token_hist[r.tokens] -= 1
+                if self._token_hist[r.tokens] <= 0:
+                    del self._token_hist[r.tokens]
         self._message_counts[r.n_messages] -= 1
         if self._message_counts[r.n_messages] <= 0:
             del self._message_counts[r.n_messages]
@@ -856,6 +870,23 @@ class Document:
         if with_tokens:
             s.tokens = self.token_stats()
         return s
+
+    def tokens_to_count(self) -> list[tuple[LineResult, str]]:
+        """(result, text) of the examples whose tokens are not known yet."""
+        return [(e.result, self.line_text(self._idx(e)) if e.text is None else e.text)
+                for e in self._token_missing if e.result.tokens is None]
+
+    def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None]
+                        ) -> Counter[int]:
+        """Token totals -> number of examples. ``count`` tokenizes the examples not counted
+        yet; a result may also have been counted elsewhere since its line was indexed."""
+        if self._token_missing:
+            count(self.tokens_to_count())
+            for e in list(self._token_missing):
+                if e.result.tokens is not None:
+                    self._token_missing.discard(e)
+                    self._token_hist[e.result.tokens] += 1
+        return self._token_hist
 
     def token_stats(self, num_threads: int = 2) -> dict[str, Any]:
         from tunelint.stats import token_stats

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -32,59 +32,24 @@ def auto_epochs(n_examples: int) -> int:
     return TARGET_EPOCHS
 
 
-def _quantiles(values: list[int]) -> dict[str, float]:
-    if not values:
-        return {}
-    ordered = sorted(values)
-    out: dict[str, float] = {
-        "min": ordered[0],
-        "max": ordered[-1],
-        "mean": round(statistics.fmean(ordered), 1),
-        "median": statistics.median(ordered),
-    }
-    if len(ordered) >= 2:
-        q = statistics.quantiles(ordered, n=20, method="inclusive")
-        out["p5"] = round(q[0], 1)
-        out["p95"] = round(q[-1], 1)
-    return out
+def count_tokens(counter: tk.TokenCounter, pairs: list[tuple[Any, str]],
+                 num_threads: int = 2) -> None:
+    """Set exact tokens on results from their line texts; strings encoded in threaded batches.
 
-
-def histogram(values: list[int], buckets: int = 10) -> list[tuple[int, int, int]]:
-    """(low, high, count) buckets of equal width."""
-    if not values:
-        return []
-    lo, hi = min(values), max(values)
-    width = max(1, (hi - lo + buckets) // buckets)
-    counts = [0] * buckets
-    for v in values:
-        counts[min(buckets - 1, (v - lo) // width)] += 1
-    return [(lo + i * width, lo + (i + 1) * width - 1, c) for i, c in enumerate(counts)]
-
-
-def token_stats(doc: Document, num_threads: int = 2) -> dict[str, Any]:
-    """Exact tokens of every example; repeated strings encoded once, in threaded batches."""
-    from tunelint.engine import OBJECT
-
-    analyzer = doc.analyzer
-    counter = analyzer.run.counter
-    model = analyzer.run.model
-    limit = model.limit if model else None
-    todo = []
-    for e in doc.entries:
-        r = e.result
-        if r.kind == OBJECT and r.format is not None and r.tokens is None:
-            todo.append(e)
-    # Prefetch all strings in batches so tiktoken's threads do the work.
+    Takes (result, text) pairs, not entries, so it can run off the editor's event loop while
+    the document changes.
+    """
     batch: list[str] = []
-    parsed: dict[int, Any] = {}
-    for e in todo:
+    parsed: list[tuple[Any, Any]] = []
+    for result, text in pairs:
+        if result.tokens is not None or result.format is None:
+            continue
         try:
-            text = e.text if e.text is not None else doc.line_text(e.index)
             obj = orjson.loads(orjson_input(text))
         except orjson.JSONDecodeError:
             continue
-        parsed[id(e)] = obj
-        if e.result.format == fm.COMPLETION:
+        parsed.append((result, obj))
+        if result.format == fm.COMPLETION:
             pair = (obj.get("prompt"), obj.get("completion"))
             batch.extend(v for v in pair if isinstance(v, str))
         else:
@@ -94,27 +59,81 @@ def token_stats(doc: Document, num_threads: int = 2) -> dict[str, Any]:
             counter.prefetch(batch, num_threads=num_threads)
             batch = []
     counter.prefetch(batch, num_threads=num_threads)
-    for e in todo:
-        obj = parsed.get(id(e))
-        if obj is not None and e.result.format is not None:
-            e.result.tokens = fm.example_tokens(counter, obj, e.result.format)
-    totals = [e.result.tokens for e in doc.entries
-              if e.result.kind == OBJECT and e.result.tokens is not None]
-    n = len(totals)
+    for result, obj in parsed:
+        if result.tokens is None and result.format is not None:
+            result.tokens = fm.example_tokens(counter, obj, result.format)
+
+
+class _Counts:
+    """A multiset of token totals kept as value -> count: statistics cost its distinct values."""
+
+    def __init__(self, counts: Counter[int]) -> None:
+        self.values = sorted(v for v, c in counts.items() if c > 0)
+        self.counts = [counts[v] for v in self.values]
+        self.n = sum(self.counts)
+
+    def kth(self, k: int) -> int:
+        """The k-th smallest total (0-based)."""
+        seen = 0
+        for v, c in zip(self.values, self.counts):
+            seen += c
+            if k < seen:
+                return v
+        raise IndexError(k)
+
+    def quantiles(self) -> dict[str, float]:
+        n = self.n
+        if not n:
+            return {}
+        total = sum(v * c for v, c in zip(self.values, self.counts))
+        mid = n // 2
+        median: float = self.kth(mid) if n % 2 else (self.kth(mid - 1) + self.kth(mid)) / 2
+        out: dict[str, float] = {"min": self.values[0], "max": self.values[-1],
+                                 "mean": round(total / n, 1), "median": median}
+        if n >= 2:
+            # statistics.quantiles(n=20, method="inclusive") for the 5th and 95th percentiles.
+            for name, i in (("p5", 1), ("p95", 19)):
+                j, delta = divmod(i * (n - 1), 20)
+                out[name] = round((self.kth(j) * (20 - delta) + self.kth(j + 1) * delta) / 20, 1)
+        return out
+
+    def histogram(self, buckets: int = 10) -> list[tuple[int, int, int]]:
+        if not self.n:
+            return []
+        lo, hi = self.values[0], self.values[-1]
+        width = max(1, (hi - lo + buckets) // buckets)
+        out = [0] * buckets
+        for v, c in zip(self.values, self.counts):
+            out[min(buckets - 1, (v - lo) // width)] += c
+        return [(lo + i * width, lo + (i + 1) * width - 1, c) for i, c in enumerate(out)]
+
+
+def token_stats(doc: Document, num_threads: int = 2) -> dict[str, Any]:
+    """Exact token statistics of a document, from its incremental index of token totals.
+
+    Only lines whose tokens are not known yet are tokenized; the rest costs the number of
+    distinct totals, not the number of lines.
+    """
+    counter = doc.analyzer.run.counter
+    model = doc.analyzer.run.model
+    limit = model.limit if model else None
+    hist = doc.token_histogram(lambda pairs: count_tokens(counter, pairs, num_threads))
+    counts = _Counts(hist)
+    n = counts.n
     configured = doc.run.settings.n_epochs
     epochs = auto_epochs(n) if configured == "auto" else int(configured)
-    cap = limit or max(totals, default=0)
-    billable_per_epoch = sum(min(cap, t) for t in totals)
+    cap = limit or (counts.values[-1] if counts.values else 0)
+    billable_per_epoch = sum(min(cap, v) * c for v, c in zip(counts.values, counts.counts))
     return {
         "encoding": counter.encoding_name,
         "limit": limit,
         "examples": n,
-        "total": sum(totals),
-        "distribution": _quantiles(totals),
-        "over_limit": sum(1 for t in totals if limit and t > limit),
+        "total": sum(v * c for v, c in zip(counts.values, counts.counts)),
+        "distribution": counts.quantiles(),
+        "over_limit": sum(c for v, c in zip(counts.values, counts.counts) if limit and v > limit),
         "epochs": epochs,
         "epochs_source": "auto heuristic" if configured == "auto" else "configured",
         "billable_per_epoch": billable_per_epoch,
         "billable": billable_per_epoch * epochs,
-        "histogram": histogram(totals),
+        "histogram": counts.histogram(),
     }

@@ -95,3 +95,19 @@ def test_many_line_count_changes_keep_line_numbers() -> None:
         if step % 25 == 0 or step > 280:
             fresh = Document(Analyzer(Settings()), doc.text)
             assert key(doc.diagnostics()) == key(fresh.diagnostics()), step
+
+
+def test_token_statistics_follow_edits() -> None:
+    """Token statistics from the incremental index equal a fresh document's after edits."""
+    import random
+
+    rng = random.Random(3)
+    doc = Document(Analyzer(Settings()), "\n".join(POOL * 3) + "\n")
+    doc.token_stats()
+    for _ in range(60):
+        i = rng.randrange(doc.line_count)
+        doc.replace_lines(i, i + 1, rng.choice(POOL))
+        if rng.random() < 0.3:
+            doc.apply_change((i, 0), (i, 0), rng.choice(POOL) + "\n")
+        fresh = Document(Analyzer(Settings()), doc.text)
+        assert doc.token_stats() == fresh.token_stats()

@@ -17,8 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable, Generator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import orjson
 from lsprotocol import types
@@ -356,20 +355,24 @@ class TunelintServer(LanguageServer):
         if od.closed or od.doc is None or od.stats_version == od.version:
             return
         version, doc = od.version, od.doc
-        # A snapshot of the lines: the loop keeps editing the document meanwhile.
-        snapshot = SimpleNamespace(entries=list(doc.entries), analyzer=doc.analyzer, run=doc.run)
         big = doc.byte_size >= PROGRESS_MIN_CHARS and od.token_stats is None
         progress = await self._progress_begin("Counting tokens", big)
         try:
-            from tunelint.stats import token_stats
+            from tunelint.stats import count_tokens, token_stats
 
             if od.token_stats is None and doc.byte_size >= CHILD_STATS_MIN_BYTES:
-                await self._count_tokens_in_child(od, snapshot.entries)
-            stats = await self.run_off_loop(token_stats, cast(Any, snapshot))
+                await self._count_tokens_in_child(od, list(doc.entries))
+            # Only the examples not counted yet (after the first time: the edited ones) are
+            # tokenized, off the loop, from (result, text) pairs taken now; the statistics
+            # themselves come from the document's index of totals.
+            pairs = doc.tokens_to_count()
+            if pairs:
+                await self.run_off_loop(count_tokens, doc.analyzer.run.counter, pairs)
         finally:
             self._progress_end(progress)
         if od.closed or od.doc is not doc:
             return
+        stats = token_stats(doc)
         od.token_stats = stats
         od.stats_version = version
         self.refresh_views()

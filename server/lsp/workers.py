@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import pickle
 import sys
-from types import SimpleNamespace
 from typing import Any
 
 from tunelint.config import Settings
@@ -23,14 +22,13 @@ from tunelint.config import Settings
 
 def count_tokens(settings: Settings, path: str | None, items: list[tuple[str, str]]
                  ) -> list[int | None]:
-    from tunelint.engine import OBJECT, Analyzer
-    from tunelint.stats import token_stats
+    from tunelint.engine import OBJECT, Analyzer, LineResult
+    from tunelint.stats import count_tokens as count_pairs
 
     analyzer = Analyzer(settings, path)
-    entries = [SimpleNamespace(text=t, result=SimpleNamespace(kind=OBJECT, format=f, tokens=None))
-               for t, f in items]
-    token_stats(SimpleNamespace(entries=entries, analyzer=analyzer, run=analyzer.run))
-    return [e.result.tokens for e in entries]
+    results = [LineResult(kind=OBJECT, format=f) for _, f in items]
+    count_pairs(analyzer.run.counter, [(r, t) for r, (t, _) in zip(results, items)])
+    return [r.tokens for r in results]
 
 
 async def count_tokens_in_child(settings: Settings, path: str | None,
