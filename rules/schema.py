@@ -33,53 +33,40 @@ from collections.abc import Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
 from tunelint.context import LineContext
 from tunelint.rules import Problem, Rule, Severity
 
-from ._schema_messages import describe, dotted, findings, pointer_of
+from ._schema_messages import dotted, findings, pointer_of
 
 MAX_ERRORS = 5
 
-# id(schema) -> (schema, validator or None, schema error message or None). The schema object is
-# kept so its id cannot be reused while the entry lives.
-_VALIDATORS: dict[int, tuple[Any, Validator | None, str | None]] = {}
+# id(schema) -> (schema, validator). The schema object is kept so its id cannot be reused while
+# the entry lives. Schemas arrive checked: config.load_schema rejects an invalid one once, as a
+# configuration error, instead of an error on every line.
+_VALIDATORS: dict[int, tuple[Any, Validator]] = {}
 
 
-def _validator(schema: Any) -> tuple[Validator | None, str | None]:
+def _validator(schema: Any) -> Validator:
     entry = _VALIDATORS.get(id(schema))
     if entry is not None and entry[0] is schema:
-        return entry[1], entry[2]
+        return entry[1]
     if len(_VALIDATORS) > 32:
         _VALIDATORS.clear()
     cls = validator_for(schema, default=Draft202012Validator) if isinstance(schema, dict) else (
         Draft202012Validator)
-    v: Validator | None = None
-    err: str | None = None
-    try:
-        cls.check_schema(schema)
-        v = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    except SchemaError as e:
-        f = next(iter(describe(e)), None)
-        where = dotted(f.path) if f else ""
-        err = f"the configured schema is not a valid JSON Schema{' at ' + where if where else ''}"
-        err += f": {f.message}" if f else f": {e.message}"
-    _VALIDATORS[id(schema)] = (schema, v, err)
-    return v, err
+    v: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    _VALIDATORS[id(schema)] = (schema, v)
+    return v
 
 
 def check(ctx: LineContext, opts: dict[str, Any]) -> Iterator[Problem]:
     schema = ctx.run.schema
     if schema is None or not ctx.parsed:
         return
-    v, err = _validator(schema)
-    if v is None:
-        yield Problem("TL107", err or "the configured schema is not usable", pointer="")
-        return
-    found, more = findings(v.iter_errors(ctx.obj), limit=MAX_ERRORS)
+    found, more = findings(_validator(schema).iter_errors(ctx.obj), limit=MAX_ERRORS)
     for k, f in enumerate(found):
         where = dotted(f.path[:-1] if f.message.startswith("unexpected") else f.path)
         message = f"schema: {where + ': ' if where else ''}{f.message}"

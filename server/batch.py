@@ -146,24 +146,10 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
 
 
 def _count_tokens(analyzer: Analyzer, pending: list[tuple[LineResult, str]]) -> None:
-    """Exact tokens for a batch of examples: their strings encoded in one threaded batch."""
-    import orjson
+    """Exact tokens for a batch of examples, in one threaded batch."""
+    from tunelint.stats import count_tokens
 
-    from tunelint import formats as fm
-    from tunelint import tokens as tk
-
-    counter = analyzer.run.counter
-    parsed = []
-    strings: list[str] = []
-    for result, text in pending:
-        obj = orjson.loads(text)
-        parsed.append((result, obj))
-        for value in obj.values():
-            strings.extend(tk._strings(value))
-    counter.prefetch(strings, num_threads=TOKEN_THREADS)
-    for result, obj in parsed:
-        assert result.format is not None
-        result.tokens = fm.example_tokens(counter, obj, result.format)
+    count_tokens(analyzer.run.counter, pending, num_threads=TOKEN_THREADS)
     pending.clear()
 
 
@@ -257,9 +243,11 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         hashes.extend(c.hashes)
     with open(path, "rb") as f:
         bom = f.read(3) == BOM
+    # The parent's own analyzer: the final segment, the lines workers deferred, the document.
+    parent = Analyzer(settings, path)
     if not results or endings[-1] != "":
         # The segment after the final line end, as an editor shows it.
-        results.append(Analyzer(settings, path).analyze(""))
+        results.append(parent.analyze(""))
         endings.append("")
         offsets.append(size)
         lengths.append(0)
@@ -269,13 +257,11 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
             f.seek(offsets[line])
             return _decode(f.read(lengths[line]))
 
-    finisher: Analyzer | None = None
     for i, r in enumerate(results):
         if r.deferred:
-            finisher = finisher or Analyzer(settings, path)
-            results[i] = finisher.analyze(load(i))
+            results[i] = parent.analyze(load(i))
 
-    doc = Document.lean(Analyzer(settings, path), path, results, endings, load, bom, size)
+    doc = Document.lean(parent, path, results, endings, load, bom, size)
     if use_cache:
         doc.diagnostics()  # places each line's problems once, so the cache keeps the columns
         table = dict(zip(hashes, results))
