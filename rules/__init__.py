@@ -10,7 +10,11 @@ Scopes:
 - ``example``: ``check(ctx: ExampleContext, opts)`` on every line that parsed to an object of one of
   the rule's ``formats``.
 - ``dataset``: ``check(ds: DatasetView, opts)`` on the whole document's indexes; yields problems
-  with ``line`` set. It must cost in proportion to what it reports, not to the file.
+  with ``line`` set. It must cost in proportion to what it reports, not to the file. A dataset
+  rule may declare ``reads``, the document indexes its check depends on (``exact``,
+  ``normalized``, ``prompt``: duplicate and prompt groups; ``nonobject``: lines that are not
+  objects, with their text); its findings are then reused until one of them or the line
+  numbering changes. Without ``reads`` it runs on every call.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ __all__ = [
     "ALL_FORMATS",
     "CHAT",
     "COMPLETION",
+    "DATASET_INDEXES",
     "PREFERENCE",
     "REINFORCEMENT",
     "Edit",
@@ -48,6 +53,7 @@ COMPLETION = "completion"
 ALL_FORMATS = frozenset({CHAT, PREFERENCE, REINFORCEMENT, COMPLETION})
 
 Scope = Literal["line", "example", "dataset"]
+DATASET_INDEXES = frozenset({"exact", "normalized", "prompt", "nonobject"})
 FixKind = Literal["none", "safe", "unsafe", "sometimes"]
 
 _CODE = re.compile(r"^TL[0-9]{3}$")
@@ -68,12 +74,17 @@ class Rule:
     # selected explicitly.
     default_enabled: bool = True
     doc: str = ""
+    # Dataset rules: the indexes the check reads (None: re-run on every diagnostics call).
+    reads: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
             raise ValueError(f"rule code {self.code!r} must look like TL123")
         if not _NAME.match(self.name):
             raise ValueError(f"rule name {self.name!r} must be kebab-case")
+        if self.reads is not None and (self.scope != "dataset" or not self.reads <= DATASET_INDEXES):
+            raise ValueError(f"rule {self.code}: reads={set(self.reads)} is for dataset rules, "
+                             f"with indexes among {sorted(DATASET_INDEXES)}")
 
     @property
     def summary(self) -> str:

@@ -55,5 +55,6 @@ RULE = Rule(
     severity=Severity.INFO,
     scope="dataset",
     check=check,
+    reads=frozenset({"prompt"}),
     doc=__doc__,
 )

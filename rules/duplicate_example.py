@@ -54,5 +54,6 @@ RULE = Rule(
     scope="dataset",
     check=check,
     fix="safe",
+    reads=frozenset({"exact"}),
     doc=__doc__,
 )

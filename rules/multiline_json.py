@@ -124,5 +124,6 @@ RULE = Rule(
     scope="dataset",
     check=check,
     fix="safe",
+    reads=frozenset({"nonobject"}),
     doc=__doc__,
 )

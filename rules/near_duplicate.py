@@ -58,5 +58,6 @@ RULE = Rule(
     scope="dataset",
     check=check,
     fix="unsafe",
+    reads=frozenset({"exact", "normalized"}),
     doc=__doc__,
 )

@@ -27,7 +27,7 @@ from tunelint.context import ExampleContext, LineContext, RunContext
 from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
-from tunelint.rules import Rule, all_rules
+from tunelint.rules import DATASET_INDEXES, Rule, all_rules
 from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred
 
 log = logging.getLogger(__name__)
@@ -359,6 +359,10 @@ class Entry:
         self._raw = pack_line(value)
 
 
+# A key's lines in a dataset index: the entry alone, or a list once two or more share the key.
+Group = Entry | list[Entry]
+
+
 @dataclass
 class Summary:
     path: str | None
@@ -415,11 +419,18 @@ class Document:
         self._flagged: set[Entry] = set()
         self._invalid: set[Entry] = set()
         self._format_lines: dict[str, set[Entry]] = {}
-        self._dups: dict[str, dict[bytes, list[Entry]]] = {"exact": {}, "normalized": {}}
-        self._prompts: dict[bytes, list[Entry]] = {}
+        # key -> the entry that has it, or a list once two or more do (most keys are unique:
+        # a list per line would cost ~40 MB at 100k lines).
+        self._dups: dict[str, dict[bytes, Group]] = {"exact": {}, "normalized": {}}
+        self._prompts: dict[bytes, Group] = {}
         # Keys whose group has two or more lines: what dataset rules report, without scanning
         # every group on each edit.
         self._multi: dict[str, set[bytes]] = {"exact": set(), "normalized": set(), "prompt": set()}
+        # Generation of each index that dataset rules read (see Rule.reads): bumped when a change
+        # can alter what such a rule reports, so an edit elsewhere reuses its placed findings.
+        self._gen: dict[str, int] = dict.fromkeys((*DATASET_INDEXES, "lines"), 0)
+        self._dataset_out: dict[str, tuple[tuple[int, ...], list[Diagnostic],
+                                           list[tuple[int, int]]]] = {}
         self._message_counts: Counter[int] = Counter()
         self._targets: Counter[bytes] = Counter()
         self._with_target = 0
@@ -443,6 +454,7 @@ class Document:
         doc.bom = bom
         doc._loader = loader
         doc._line_out = None
+        doc._gen["lines"] += 1
         doc.entries = [Entry(None, end, r, i)
                        for i, (r, end) in enumerate(zip(results, endings))]
         for e in doc.entries:
@@ -463,6 +475,7 @@ class Document:
         else:
             self.bom = False
         lines, endings = split_lines(text)
+        self._gen["lines"] += 1
         self.entries = [
             self._make(t, end, i) for i, (t, end) in enumerate(zip(lines, endings))
         ]
@@ -496,6 +509,7 @@ class Document:
             self._unindex(e)
         if len(lines) != len(old):
             self._shifts.append((end, len(lines) - len(old)))
+            self._gen["lines"] += 1
         epoch = len(self._shifts)
         new = [self._make(t, en, start + i, epoch)
                for i, (t, en) in enumerate(zip(lines, endings))]
@@ -578,6 +592,7 @@ class Document:
         if r.kind == INVALID:
             self._invalid.add(e)
         if r.kind != OBJECT:
+            self._gen["nonobject"] += 1
             return
         self._objects += 1
         if r.format is not None:
@@ -605,6 +620,7 @@ class Document:
         self._flagged.discard(e)
         self._invalid.discard(e)
         if r.kind != OBJECT:
+            self._gen["nonobject"] += 1
             return
         self._objects -= 1
         if r.format is not None:
@@ -631,25 +647,35 @@ class Document:
         if r.n_images:
             self._image_examples -= 1
 
-    def _add_to(self, table: dict[bytes, list[Entry]], kind: str, key: bytes, e: Entry) -> None:
-        group = table.setdefault(key, [])
-        group.append(e)
-        if len(group) == 2:
+    def _add_to(self, table: dict[bytes, Group], kind: str, key: bytes, e: Entry) -> None:
+        group = table.get(key)
+        if group is None:
+            table[key] = e
+            return
+        if isinstance(group, Entry):
+            table[key] = [group, e]
             self._multi[kind].add(key)
+        else:
+            group.append(e)
+        self._gen[kind] += 1
 
-    def _remove_from(self, table: dict[bytes, list[Entry]], kind: str, key: bytes,
+    def _remove_from(self, table: dict[bytes, Group], kind: str, key: bytes,
                      e: Entry) -> None:
         group = table.get(key)
-        if not group:
+        if group is None:
+            return
+        if isinstance(group, Entry):
+            if group is e:
+                del table[key]
             return
         for i, x in enumerate(group):
             if x is e:
                 del group[i]
                 break
-        if len(group) < 2:
+        self._gen[kind] += 1
+        if len(group) == 1:
+            table[key] = group[0]
             self._multi[kind].discard(key)
-        if not group:
-            del table[key]
 
     # -- text ------------------------------------------------------------------------------
 
@@ -731,12 +757,12 @@ class Document:
     def duplicate_groups(self, kind: str) -> Iterator[list[int]]:
         table = self._dups[kind]
         for key in list(self._multi[kind]):
-            yield sorted(self._idx(e) for e in table[key])
+            yield sorted(self._idx(e) for e in _members(table[key]))
 
     def conflicting_groups(self) -> Iterator[list[int]]:
         """Lines sharing a prompt whose targets differ (lines, sorted)."""
         for key in list(self._multi["prompt"]):
-            group = self._prompts[key]
+            group = _members(self._prompts[key])
             if len({e.result.target_key for e in group}) > 1:
                 yield sorted(self._idx(e) for e in group)
 
@@ -761,8 +787,8 @@ class Document:
         theirs = other._dups["exact"]
         for key, group in self._dups["exact"].items():
             if key in theirs:
-                first_other = min(other._idx(e) for e in theirs[key])
-                for e in group:
+                first_other = min(other._idx(e) for e in _members(theirs[key]))
+                for e in _members(group):
                     yield self._idx(e), first_other
 
     # -- diagnostics -----------------------------------------------------------------------
@@ -782,25 +808,49 @@ class Document:
         out.extend(self._line_out)
         suppressed: list[tuple[int, int]] = []
         for active in self.analyzer.rules.dataset:
-            try:
-                found = list(active.rule.check(self, active.options))
-            except Exception as ex:  # noqa: BLE001
-                log.exception("dataset rule %s failed", active.rule.code)
-                found = [Problem(active.rule.code, f"internal error: {ex}", line=0,
-                                 severity=Severity.WARNING)]
-            for p in found:
-                if p.severity is None:
-                    p.severity = active.severity
-                if p.data and "suppress" in p.data:
-                    suppressed.append(tuple(p.data["suppress"]))
-                line = p.line if p.line is not None else 0
-                line = max(0, min(line, last))
-                out.append(self._place(self.line_text(line), p, line))
+            found, hidden = self._dataset_findings(active, last)
+            out.extend(found)
+            suppressed.extend(hidden)
         if suppressed:
             out = [d for d in out if not _is_suppressed(d, suppressed)]
         if len(out) > len(self._line_out):
             out.sort(key=_SORT_KEY)  # a sorted run plus a few dataset findings: a cheap merge
         return out
+
+    def _dataset_findings(self, active: ActiveRule, last: int
+                          ) -> tuple[list[Diagnostic], list[tuple[int, int]]]:
+        """One dataset rule's placed findings and the line ranges it suppresses.
+
+        A rule that declares the indexes it reads is re-run only when one of them (or the line
+        numbering) changed since its last run: an edit elsewhere reuses its findings.
+        """
+        reads = active.rule.reads
+        stamp: tuple[int, ...] = ()
+        if reads is not None:
+            stamp = (self._gen["lines"], len(self.entries), *(self._gen[k] for k in reads))
+            hit = self._dataset_out.get(active.rule.code)
+            if hit is not None and hit[0] == stamp:
+                return hit[1], hit[2]
+        try:
+            problems = list(active.rule.check(self, active.options))
+        except Exception as ex:  # noqa: BLE001
+            log.exception("dataset rule %s failed", active.rule.code)
+            problems = [Problem(active.rule.code, f"internal error: {ex}", line=0,
+                                severity=Severity.WARNING)]
+        placed: list[Diagnostic] = []
+        hidden: list[tuple[int, int]] = []
+        for p in problems:
+            if p.severity is None:
+                p.severity = active.severity
+            if p.data and "suppress" in p.data:
+                first, last_suppressed = p.data["suppress"]
+                hidden.append((first, last_suppressed))
+            line = p.line if p.line is not None else 0
+            line = max(0, min(line, last))
+            placed.append(self._place(self.line_text(line), p, line))
+        if reads is not None:
+            self._dataset_out[active.rule.code] = (stamp, placed, hidden)
+        return placed, hidden
 
     def _place(self, text: str, p: Problem, line: int) -> Diagnostic:
         if p.span is not None:
@@ -909,6 +959,10 @@ def _counter_stats(counts: Counter[int]) -> dict[str, float]:
             median = (lower + v) / 2 if lower is not None else float(v)
             break
     return {"min": values[0], "max": values[-1], "mean": round(mean, 2), "median": median}
+
+
+def _members(group: Group) -> list[Entry]:
+    return [group] if isinstance(group, Entry) else group
 
 
 def _at_line(d: Diagnostic, line: int) -> Diagnostic:

@@ -111,3 +111,21 @@ def test_token_statistics_follow_edits() -> None:
             doc.apply_change((i, 0), (i, 0), rng.choice(POOL) + "\n")
         fresh = Document(Analyzer(Settings()), doc.text)
         assert doc.token_stats() == fresh.token_stats()
+
+
+def test_dataset_findings_follow_the_lines_they_read() -> None:
+    """Dataset rules' findings are reused between edits only while what they read is unchanged."""
+    s = Settings()
+    pretty = ["{", POOL[12], "}"]
+    doc = Document(Analyzer(s), "\n".join([POOL[0], *pretty, POOL[3]]) + "\n")
+    assert [d.line for d in doc.diagnostics() if d.code == "TL102"] == [1]
+    doc.replace_lines(4, 5, POOL[2])  # an edit elsewhere: the finding is reused as it was
+    assert [d.line for d in doc.diagnostics() if d.code == "TL102"] == [1]
+    doc.replace_lines(2, 3, POOL[3])  # a line of the run becomes an object: the run breaks
+    assert key(doc.diagnostics()) == key(Document(Analyzer(s), doc.text).diagnostics())
+    assert "TL102" not in {d.code for d in doc.diagnostics()}
+    doc.replace_lines(2, 3, POOL[12])  # and comes back
+    assert [d.line for d in doc.diagnostics() if d.code == "TL102"] == [1]
+    doc.apply_change((0, 0), (0, 0), POOL[0] + "\n")  # a copy above: TL904, and the run moves
+    assert key(doc.diagnostics()) == key(Document(Analyzer(s), doc.text).diagnostics())
+    assert [d.line for d in doc.diagnostics() if d.code in ("TL102", "TL904")] == [1, 2]
