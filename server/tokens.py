@@ -80,13 +80,18 @@ def get_encoding(name: str) -> tiktoken.Encoding:
             spec = getattr(openai_public, name)()
         finally:
             openai_public.load_tiktoken_bpe = original
-    return tiktoken.Encoding(
+    enc = tiktoken.Encoding(
         name=spec["name"],
         pat_str=spec["pat_str"],
         mergeable_ranks=spec["mergeable_ranks"],
         special_tokens=spec["special_tokens"],
         explicit_n_vocab=spec.get("explicit_n_vocab"),
     )
+    # The Rust core has its own copy of the ranks; tiktoken keeps this dict only for pickling
+    # an Encoding, which we never do. Dropping it frees ~28 MB per process (o200k).
+    enc._mergeable_ranks = {}
+    del spec
+    return enc
 
 
 @cache
