@@ -23,9 +23,11 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,9 @@ WORDS = [
 ]
 
 
-def generate(n_lines: int, seed: int = 1, line_bytes: int = 400) -> str:
-    """A seeded chat dataset of about ``line_bytes`` UTF-8 bytes a line, with some defects."""
+def generate(n_lines: int, seed: int = 1, line_bytes: int = 400, defect_every: int = 500) -> str:
+    """A seeded chat dataset of about ``line_bytes`` UTF-8 bytes a line, with a defect every
+    ``defect_every`` lines."""
     rng = random.Random(seed)
     systems = [f"You are support agent {i}. " + " ".join(rng.choice(WORDS) for _ in range(10))
                for i in range(32)]
@@ -56,9 +59,9 @@ def generate(n_lines: int, seed: int = 1, line_bytes: int = 400) -> str:
         msgs.append({"role": "assistant", "content": f"A{i} " + " ".join(
             rng.choice(WORDS) for _ in range(n // 2))})
         lines.append(json.dumps({"messages": msgs}, ensure_ascii=False))
-    for k in range(0, n_lines, 500):  # defects: about 0.8% of lines
+    for k in range(0, n_lines, defect_every):  # defects: about 0.8% of lines by default
         j = rng.randrange(1, n_lines)
-        kind = k // 500 % 4
+        kind = k // defect_every % 4
         if kind == 0:
             lines[j] = lines[j - 1]  # duplicate
         elif kind == 1:
@@ -152,9 +155,13 @@ class Bench:
             "textDocument": {"publishDiagnostics": {"relatedInformation": True,
                                                     "versionSupport": True}},
         }
+        # The server logs its own share of each edit at debug level (read by server_timings).
+        fd, self.log_file = tempfile.mkstemp(prefix="tunelint-bench-", suffix=".log")
+        os.close(fd)
         await self.request("initialize", {
             "processId": None, "rootUri": None, "capabilities": caps,
-            "initializationOptions": {"settings": {"debounce": self.debounce_ms}}})
+            "initializationOptions": {"settings": {
+                "debounce": self.debounce_ms, "logLevel": "debug", "logFile": self.log_file}}})
         self.notify("initialized", {})
         return int(self.proc.pid)
 
@@ -177,8 +184,22 @@ class Bench:
         self.reader.cancel()
 
 
-async def run_size(n_lines: int, edits: int, debounce_ms: int, seed: int) -> dict[str, Any]:
-    text = generate(n_lines, seed)
+def server_timings(log_file: str, last: int) -> tuple[list[float], list[float]]:
+    """The server's logged time to apply each change and to publish, for the last edits."""
+    applied: list[float] = []
+    published: list[float] = []
+    for line in Path(log_file).read_text(encoding="utf-8").splitlines():
+        if "timing: change applied in " in line:
+            applied.append(float(line.rsplit(" in ", 1)[1].split()[0]))
+        elif "timing: published " in line:
+            published.append(float(line.rsplit(" in ", 1)[1].split()[0]))
+    Path(log_file).unlink(missing_ok=True)
+    return applied[-last:], published[-last:]
+
+
+async def run_size(n_lines: int, edits: int, debounce_ms: int, seed: int,
+                   defect_every: int = 500) -> dict[str, Any]:
+    text = generate(n_lines, seed, defect_every=defect_every)
     size = len(text.encode("utf-8"))
     lines = text.split("\n")
     bench = Bench(debounce_ms)
@@ -230,6 +251,7 @@ async def run_size(n_lines: int, edits: int, debounce_ms: int, seed: int) -> dic
         during.append(await one_edit())
     rss_now, hwm = rss(pid)
     await bench.stop()
+    applied, published = server_timings(bench.log_file, edits + len(during))
     return {
         "lines": n_lines,
         "mb": round(size / 1e6, 1),
@@ -241,6 +263,8 @@ async def run_size(n_lines: int, edits: int, debounce_ms: int, seed: int) -> dic
         "edit_ms_p90": round(sorted(after)[int(0.9 * (len(after) - 1))], 2),
         "edit_ms_max": round(max(after), 2),
         "edit_ms_during_stats_median": round(statistics.median(during), 2),
+        "server_apply_ms_median": round(statistics.median(applied), 3) if applied else None,
+        "server_publish_ms_median": round(statistics.median(published), 3) if published else None,
         "open_to_token_stats_s": round(stats_s, 1),
         "rss_mb_base": round(base_rss / 1e6, 1),
         "rss_mb_first_publish": round(rss_open / 1e6, 1),
@@ -259,10 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--edits", type=int, default=50)
     ap.add_argument("--debounce", type=int, default=150, help="server debounce (ms)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--defect-every", type=int, default=500,
+                    help="one injected defect per this many lines (default 500: findings grow "
+                         "with the file; a publish carries all of them)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
     sizes = args.lines or [10_000, 100_000]
-    results = [asyncio.run(run_size(n, args.edits, args.debounce, args.seed)) for n in sizes]
+    results = [asyncio.run(run_size(n, args.edits, args.debounce, args.seed, args.defect_every))
+               for n in sizes]
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -275,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['edit_ms_median']} ms, p90 {r['edit_ms_p90']} ms, max {r['edit_ms_max']} ms "
               f"({args.edits} edits); after a pause (stats refresh): median "
               f"{r['edit_ms_during_stats_median']} ms")
+        print(f"        inside the server (its debug log), median: change applied "
+              f"{r['server_apply_ms_median']} ms, diagnostics published "
+              f"{r['server_publish_ms_median']} ms")
         print(f"        RSS: {r['rss_mb_base']} MB idle, {r['rss_mb_first_publish']} MB at the "
               f"first publish, {r['rss_mb_loaded']} MB with the file analysed and token stats "
               f"done, "

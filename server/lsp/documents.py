@@ -45,7 +45,7 @@ class OpenDocument:
     diagnostics: list[Diagnostic] | None = None
     diag_version: int = -1
     lsp_diagnostics: list[bytes] = field(default_factory=list)  # serialised LSP JSON
-    conversions: dict[Any, bytes] = field(default_factory=dict)
+    conversions: dict[int, tuple[Diagnostic, bytes]] = field(default_factory=dict)
     result_id: str = ""
     token_stats: dict[str, Any] | None = None
     stats_version: int = -1

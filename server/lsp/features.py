@@ -33,30 +33,21 @@ def lsp_diagnostics(od: OpenDocument, diags: Sequence[Diagnostic], encoding: str
                     ) -> list[bytes]:
     """Diagnostics as serialised LSP JSON, one ``bytes`` each.
 
-    Conversions are cached by what they depend on (the diagnostic and the text of its line; the
-    related lines' texts too where there are any) and the cache is dropped with the document,
-    so an edit converts and serialises only the diagnostics it changed.
+    A conversion is cached by the diagnostic object: the engine keeps its findings between calls
+    (a line's until that line changes or lines move, a dataset rule's until what it reads
+    changes) and makes new objects otherwise, so an object seen before still has the same
+    range, text and related lines. An edit thus converts only the diagnostics it changed, and a
+    publish costs a lookup per finding.
     """
-    assert od.doc is not None
-    entries = od.doc.entries
-    n = len(entries)
     cache = od.conversions
-    fresh: dict[Any, bytes] = {}
+    fresh: dict[int, tuple[Diagnostic, bytes]] = {}
     out = []
     for d in diags:
-        ln = d.line
-        key: tuple[Any, ...] = (ln, d.column, d.end_line, d.end_column, d.code, d.message,
-                                entries[ln].text if ln < n else "")
-        if d.related:
-            key += (tuple(d.related),
-                    tuple(entries[r[0]].text if r[0] < n else "" for r in d.related))
-        if d.end_line != ln:
-            key += (entries[d.end_line].text if d.end_line < n else "",)
-        item = cache.get(key)
-        if item is None:
-            item = orjson.dumps(lsp_diagnostic_json(od, d, encoding))
-        fresh[key] = item
-        out.append(item)
+        hit = cache.get(id(d))
+        if hit is None or hit[0] is not d:  # the object itself is kept, so an id is not reused
+            hit = (d, orjson.dumps(lsp_diagnostic_json(od, d, encoding)))
+        fresh[id(d)] = hit
+        out.append(hit[1])
     od.conversions = fresh
     return out
 

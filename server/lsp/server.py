@@ -14,6 +14,7 @@ import importlib
 import inspect
 import io
 import logging
+import time
 import uuid
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -39,6 +40,7 @@ from tunelint.lsp.settings import (
     redact,
     unwrap,
 )
+from tunelint.memory import release_free_memory
 
 log = logging.getLogger("tunelint.lsp")
 
@@ -259,6 +261,7 @@ class TunelintServer(LanguageServer):
                 return
             self._publish(od)
             self.schedule_stats(od, 0)
+            self.release_memory()
         finally:
             self._progress_end(progress)
 
@@ -295,6 +298,11 @@ class TunelintServer(LanguageServer):
             od.doc = saved
         self.send_diagnostics(od.uri, od.version, items)
 
+    def release_memory(self) -> None:
+        """After big work (a build, whole-file statistics, a close): give the freed heap back to
+        the system, off the loop (see memory.py)."""
+        asyncio.get_running_loop().run_in_executor(self.executor, release_free_memory)
+
     async def run_off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, fn, *args)
@@ -323,9 +331,13 @@ class TunelintServer(LanguageServer):
         od.result_id = f"{od.version}-{uuid.uuid4().hex[:8]}"
 
     def _publish(self, od: OpenDocument) -> None:
+        started = time.perf_counter()
         if od.diag_version != od.version or od.diagnostics is None:
             self._diagnose(od)
         self.send_diagnostics(od.uri, od.version, od.lsp_diagnostics)
+        # Read by benchmarks/lsp_bench.py: the server's own share of an edit's latency.
+        log.debug("timing: published %d diagnostics in %.3f ms", len(od.lsp_diagnostics),
+                  (time.perf_counter() - started) * 1000)
 
     def send_diagnostics(self, uri: str, version: int | None, items: list[bytes]) -> None:
         """publishDiagnostics from pre-serialised items (skips cattrs and re-serialising the
@@ -376,6 +388,8 @@ class TunelintServer(LanguageServer):
         od.token_stats = stats
         od.stats_version = version
         self.refresh_views()
+        if big:
+            self.release_memory()
 
     async def _count_tokens_in_child(self, od: OpenDocument, entries: list[Any]) -> None:
         """Count the tokens of every example in a child process (see workers.py); the counts
@@ -552,9 +566,11 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
         if od.doc is None:
             od.pending.append((params.text_document.version, changes))
             return
+        started = time.perf_counter()
         od.apply_changes(changes, ls.encoding)
         od.version = params.text_document.version
         ls.schedule_lint(od, ls.options.debounce_ms / 1000)
+        log.debug("timing: change applied in %.3f ms", (time.perf_counter() - started) * 1000)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TunelintServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -564,6 +580,7 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
             for task in (od.lint_task, od.stats_task):
                 if task is not None:
                     task.cancel()
+            ls.release_memory()
         ls.send_diagnostics(params.text_document.uri, None, [])
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
