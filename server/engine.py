@@ -184,6 +184,11 @@ class Analyzer:
         self._cache[key] = result
         return result
 
+    def forget(self) -> None:
+        """Drop the cache (a server calls this once a big file is built: its entries already
+        share the results, and the cache's table would stay as large as the file)."""
+        self._cache = {}
+
     def analyze_fresh(self, text: str) -> LineResult:
         """Analyse without the cache (workers key their own by hash)."""
         try:
@@ -332,6 +337,11 @@ def pack_line(text: str) -> str | bytes:
     return text if text.isascii() else text.encode("utf-8", "surrogatepass")
 
 
+def decode_line(stored: str | bytes) -> str:
+    """The text of a line as pack_line stored it."""
+    return stored.decode("utf-8", "surrogatepass") if isinstance(stored, bytes) else stored
+
+
 class Entry:
     """One line of a document: its text, its ending, its analysis and current index."""
 
@@ -350,9 +360,7 @@ class Entry:
     def text(self) -> str:
         """The line's text (None in a lean document, whose text stays in the file)."""
         raw = self._raw
-        if isinstance(raw, bytes):
-            return raw.decode("utf-8", "surrogatepass")
-        return raw  # type: ignore[return-value]
+        return raw if raw is None else decode_line(raw)  # type: ignore[return-value]
 
     @text.setter
     def text(self, value: str) -> None:
@@ -926,6 +934,12 @@ class Document:
         return [(e.result, self.line_text(self._idx(e)) if e.text is None else e.text)
                 for e in self._token_missing if e.result.tokens is None]
 
+    def stored_tokens_to_count(self) -> list[tuple[LineResult, str | bytes]]:
+        """Like tokens_to_count, with each text as stored (see pack_line): handing 100k lines
+        to another process costs no decoded copy of them."""
+        return [(e.result, self.line_text(self._idx(e)) if e._raw is None else e._raw)
+                for e in self._token_missing if e.result.tokens is None]
+
     def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None]
                         ) -> Counter[int]:
         """Token totals -> number of examples. ``count`` tokenizes the examples not counted
@@ -936,6 +950,8 @@ class Document:
                 if e.result.tokens is not None:
                     self._token_missing.discard(e)
                     self._token_hist[e.result.tokens] += 1
+            if not self._token_missing:
+                self._token_missing = set()  # a set keeps its table when emptied (4 MB at 100k)
         return self._token_hist
 
     def token_stats(self, num_threads: int = 2) -> dict[str, Any]:

@@ -108,16 +108,20 @@ class _Counts:
         return [(lo + i * width, lo + (i + 1) * width - 1, c) for i, c in enumerate(out)]
 
 
-def token_stats(doc: Document, num_threads: int = 2) -> dict[str, Any]:
+def token_stats(doc: Document, num_threads: int = 2, count_missing: bool = True
+                ) -> dict[str, Any]:
     """Exact token statistics of a document, from its incremental index of token totals.
 
     Only lines whose tokens are not known yet are tokenized; the rest costs the number of
-    distinct totals, not the number of lines.
+    distinct totals, not the number of lines. With ``count_missing=False`` (a server whose
+    tokens are counted elsewhere) examples not counted yet are left out.
     """
     counter = doc.analyzer.run.counter
     model = doc.analyzer.run.model
     limit = model.limit if model else None
-    hist = doc.token_histogram(lambda pairs: count_tokens(counter, pairs, num_threads))
+    hist = doc.token_histogram(
+        (lambda pairs: count_tokens(counter, pairs, num_threads)) if count_missing
+        else (lambda pairs: None))
     counts = _Counts(hist)
     n = counts.n
     configured = doc.run.settings.n_epochs

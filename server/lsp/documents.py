@@ -36,7 +36,8 @@ class OpenDocument:
     path: Path | None
     settings: Settings
     doc: Document | None = None  # None while (re)building off the loop
-    text: str | None = None  # the text to build from, kept only while building
+    # The text to build from, kept only while building (a big one as UTF-8 bytes).
+    text: str | bytes | None = None
     pending: list[tuple[int, list[Any]]] = field(default_factory=list)
     building: asyncio.Future[Any] | None = None
     lint_task: asyncio.Task[Any] | None = None
@@ -89,7 +90,8 @@ class OpenDocument:
 
     def current_text(self) -> str:
         if self.doc is None:
-            return self.text or ""
+            text = self.text or ""
+            return text.decode("utf-8", "surrogatepass") if isinstance(text, bytes) else text
         return self.doc.text
 
     # -- changes --------------------------------------------------------------------------

@@ -13,9 +13,8 @@ from typing import Any
 import orjson
 from lsprotocol import types
 
-from tunelint import formats as fm
 from tunelint.cli import rule_doc_url
-from tunelint.engine import OBJECT
+from tunelint.engine import OBJECT, Document, LineResult
 from tunelint.fixes import FixError, TextEdit, resolve_fix
 from tunelint.lsp.documents import OpenDocument
 from tunelint.lsp.positions import to_client
@@ -287,21 +286,28 @@ def epochs_for(od: OpenDocument) -> int:
     return int(configured)
 
 
-def hover(od: OpenDocument, line: int, encoding: str) -> types.Hover | None:
+def hover_example(od: OpenDocument, line: int) -> tuple[str, str] | None:
+    """(text, format) of the example on ``line``, or None where a hover has nothing to say."""
     assert od.doc is not None
     entries = od.doc.entries
     if line >= len(entries):
         return None
-    e = entries[line]
-    r = e.result
+    r = entries[line].result
     if r.kind != OBJECT or r.format is None:
         return None
+    return entries[line].text, r.format
+
+
+def hover(od: OpenDocument, line: int, encoding: str, text: str, fmt: str,
+          parts: list[tuple[str, int]]) -> types.Hover | None:
+    """The example's parts and their tokens (counted by the caller), total, limit, billing."""
+    assert od.doc is not None
+    r = od.doc.entries[line].result
     try:
-        obj = orjson.loads(e.text)
+        obj = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
     run = od.doc.run
-    parts = fm.example_token_parts(run.counter, obj, r.format)
     rows = ["| part | role | tokens |", "| --- | --- | ---: |"]
     for pointer, n in parts:
         rows.append(f"| `{pointer or '(reply priming)'}` | {_role(obj, pointer)} | {n:,} |")
@@ -309,7 +315,7 @@ def hover(od: OpenDocument, line: int, encoding: str) -> types.Hover | None:
     limit = run.model.limit if run.model else None
     epochs = epochs_for(od)
     billable = min(total, limit) if limit else total
-    lines = [f"**Example on line {line + 1}** ({r.format}, {r.n_messages} messages)", "",
+    lines = [f"**Example on line {line + 1}** ({fmt}, {r.n_messages} messages)", "",
              *rows, ""]
     if limit:
         over = " — **over the limit**: truncated in training" if total > limit else ""
@@ -349,22 +355,27 @@ def _role(obj: dict[str, Any], pointer: str) -> str:
 # -- inlay hints ------------------------------------------------------------------------------
 
 
+def uncounted_examples(doc: Document, start: int, end: int) -> list[tuple[LineResult, str]]:
+    """(result, text) of the examples in lines start..end whose tokens are not known yet."""
+    entries = doc.entries
+    return [(e.result, e.text) for e in entries[max(0, start):min(end + 1, len(entries))]
+            if e.result.kind == OBJECT and e.result.format is not None
+            and e.result.tokens is None]
+
+
 def inlay_hints(od: OpenDocument, start: int, end: int, encoding: str) -> list[types.InlayHint]:
+    """Each example's token count at the end of its line (the examples counted so far)."""
     assert od.doc is not None
     entries = od.doc.entries
-    analyzer = od.doc.analyzer
     hints = []
     for i in range(max(0, start), min(end + 1, len(entries))):
-        e = entries[i]
-        if e.result.kind != OBJECT or e.result.format is None:
-            continue
-        tokens = analyzer.exact_tokens(e.text, e.result)
-        if tokens is None:
+        r = entries[i].result
+        if r.kind != OBJECT or r.format is None or r.tokens is None:
             continue
         text = od.client_line(i)
         hints.append(types.InlayHint(
             position=types.Position(line=i, character=to_client(text, len(text), encoding)),
-            label=f"{tokens:,} tokens",
+            label=f"{r.tokens:,} tokens",
             padding_left=True,
         ))
     return hints

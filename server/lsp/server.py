@@ -13,22 +13,25 @@ import contextlib
 import importlib
 import inspect
 import io
+import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+import pygls.io_ as pygls_io
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from tunelint import __version__
+from tunelint import formats as fm
 from tunelint.config import ConfigError, Settings
-from tunelint.engine import OBJECT, Document, Summary
+from tunelint.engine import OBJECT, Document, LineResult, Summary, decode_line
 from tunelint.lsp import features
 from tunelint.lsp.documents import OpenDocument, build_document, uri_to_path
 from tunelint.lsp.positions import normalize_encoding
@@ -40,6 +43,7 @@ from tunelint.lsp.settings import (
     redact,
     unwrap,
 )
+from tunelint.lsp.workers import TokenWorker, WorkerError
 from tunelint.memory import release_free_memory
 
 log = logging.getLogger("tunelint.lsp")
@@ -50,12 +54,13 @@ PROGRESS_MIN_CHARS = 1_000_000  # files at least this big get work-done progress
 CHUNKED_MIN_CHARS = 8_000_000  # bigger files are built in chunks, publishing early results
 FIRST_CHUNK_CHARS = 2_000_000
 CHUNK_CHARS = 4_000_000
-CHILD_STATS_MIN_BYTES = 2_000_000  # first token statistics of bigger files run in a child
 # Token statistics are refreshed this long after the last lint; a refresh walks every line
 # (tens of ms at 100k lines), so big files wait for a longer pause in typing.
 STATS_DELAY_S = 1.0
 STATS_DELAY_BIG_S = 5.0
 STATS_BIG_LINES = 20_000
+# Examples per request to the token worker: bounds the memory of handing a big file over.
+TOKEN_BATCH = 10_000
 CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
 SHOW_REPORT = "tunelint.showReport"
 
@@ -101,6 +106,8 @@ class TunelintServer(LanguageServer):
             max_workers=2, thread_name_prefix="tunelint")
         self._log_handler: logging.Handler | None = None
         self._reported_config_errors: set[str] = set()
+        # Everything that needs the tokenizer asks this child process (see workers.py).
+        self.token_worker = TokenWorker()
 
     # -- the interface jobs.py uses -----------------------------------------------------------
 
@@ -238,14 +245,22 @@ class TunelintServer(LanguageServer):
                     await asyncio.wait_for(self.settings_ready.wait(), timeout=5)
                 od.settings = self.resolve_settings(od.path, od.settings)
             settings = od.settings
+            source: str | bytes = text
             if len(text) >= CHUNKED_MIN_CHARS:
-                built = await self._build_chunked(od, settings, text, progress)
+                # A str with one emoji in it takes 4 bytes a character: a big text is kept as
+                # UTF-8 while it is built (40 MB instead of up to 160 MB for a 40 MB file).
+                source = await self.run_off_loop(encode_text, text)
+                if od.closed or od.text is not text:
+                    return
+                od.text = source
+                del text
+                built = await self._build_chunked(od, settings, source, progress)
                 if built is None:
                     return
                 doc = built
             else:
                 doc = await self.run_off_loop(build_document, settings, text, od.path)
-            if od.closed or od.text is not text:
+            if od.closed or od.text is not source:
                 return  # closed or rebuilt meanwhile
             od.doc = doc
             od.text = None
@@ -261,11 +276,13 @@ class TunelintServer(LanguageServer):
                 return
             self._publish(od)
             self.schedule_stats(od, 0)
+            if doc.line_count >= STATS_BIG_LINES:
+                doc.analyzer.forget()
             self.release_memory()
         finally:
             self._progress_end(progress)
 
-    async def _build_chunked(self, od: OpenDocument, settings: Settings, text: str,
+    async def _build_chunked(self, od: OpenDocument, settings: Settings, text: bytes,
                              progress: str | None) -> Document | None:
         """Build a big document a chunk of lines at a time (each chunk off the loop).
 
@@ -275,13 +292,14 @@ class TunelintServer(LanguageServer):
         """
         bounds = split_chunks(text, FIRST_CHUNK_CHARS, CHUNK_CHARS)
         start, end = bounds[0]
-        doc = await self.run_off_loop(build_document, settings, text[start:end], od.path)
+        doc = await self.run_off_loop(build_document, settings, decode_text(text[start:end]),
+                                      od.path)
         for i, (start, end) in enumerate(bounds[1:]):
             if od.closed or od.text is not text:
                 return None
             if i == 0:
                 self._publish_partial(od, doc)
-            await self.run_off_loop(append_text, doc, text[start:end])
+            await self.run_off_loop(append_text, doc, decode_text(text[start:end]))
             if progress is not None:
                 self.work_done_progress.report(progress, types.WorkDoneProgressReport(
                     message=f"{doc.line_count:,} lines", percentage=int(100 * end / len(text))))
@@ -370,47 +388,57 @@ class TunelintServer(LanguageServer):
         big = doc.byte_size >= PROGRESS_MIN_CHARS and od.token_stats is None
         progress = await self._progress_begin("Counting tokens", big)
         try:
-            from tunelint.stats import count_tokens, token_stats
+            from tunelint.stats import token_stats
 
-            if od.token_stats is None and doc.byte_size >= CHILD_STATS_MIN_BYTES:
-                await self._count_tokens_in_child(od, list(doc.entries))
             # Only the examples not counted yet (after the first time: the edited ones) are
-            # tokenized, off the loop, from (result, text) pairs taken now; the statistics
-            # themselves come from the document's index of totals.
-            pairs = doc.tokens_to_count()
-            if pairs:
-                await self.run_off_loop(count_tokens, doc.analyzer.run.counter, pairs)
+            # tokenized, by the token worker, from (result, text) pairs taken now; the
+            # statistics themselves come from the document's index of totals.
+            pairs = doc.stored_tokens_to_count()
+            for i in range(0, len(pairs), TOKEN_BATCH):
+                await self.count_tokens(od, doc, pairs[i:i + TOKEN_BATCH])
+                if od.closed or od.doc is not doc:
+                    return
         finally:
             self._progress_end(progress)
         if od.closed or od.doc is not doc:
             return
-        stats = token_stats(doc)
+        # Examples edited since they were handed to the worker wait for the next refresh.
+        stats = token_stats(doc, count_missing=False)
         od.token_stats = stats
         od.stats_version = version
         self.refresh_views()
         if big:
             self.release_memory()
 
-    async def _count_tokens_in_child(self, od: OpenDocument, entries: list[Any]) -> None:
-        """Count the tokens of every example in a child process (see workers.py); the counts
-        are kept with each line's cached analysis."""
-        from tunelint.lsp.workers import count_tokens_in_child
-
-        todo = [e.result for e in entries
-                if e.result.kind == OBJECT and e.result.format is not None
-                and e.result.tokens is None]
-        items = [(e.text, e.result.format) for e in entries
-                 if e.result.kind == OBJECT and e.result.format is not None
-                 and e.result.tokens is None]
+    async def count_tokens(self, od: OpenDocument, doc: Document,
+                           pairs: Sequence[tuple[LineResult, str | bytes]]) -> None:
+        """Exact tokens of these examples, kept with their (content-cached) results: counted
+        by the token worker, so the tokenizer stays out of the server; in process if the
+        worker cannot run."""
+        path = str(od.path) if od.path else None
         try:
-            counts = await count_tokens_in_child(od.settings, str(od.path) if od.path else None,
-                                                 items)
-        except (OSError, RuntimeError) as e:
-            log.warning("token worker failed, counting in process: %s", e)
+            counts = await self.token_worker.count(
+                od.settings, path, [(text, r.format or "") for r, text in pairs])
+        except WorkerError as e:
+            log.warning("%s; counting in process", e)
+            from tunelint.stats import count_tokens
+
+            await self.run_off_loop(count_tokens, doc.analyzer.run.counter,
+                                    [(r, decode_line(t)) for r, t in pairs])
             return
-        for result, n in zip(todo, counts):
-            if n is not None and result.tokens is None:
-                result.tokens = n
+        for (r, _), n in zip(pairs, counts):
+            if n is not None and r.tokens is None:
+                r.tokens = n
+
+    async def token_parts(self, od: OpenDocument, doc: Document, text: str, fmt: str
+                          ) -> list[tuple[str, int]]:
+        """Tokens per part of one example (for a hover), by the token worker if it can."""
+        path = str(od.path) if od.path else None
+        try:
+            return await self.token_worker.parts(od.settings, path, text, fmt)
+        except WorkerError as e:
+            log.warning("%s; counting in process", e)
+            return fm.example_token_parts(doc.run.counter, orjson.loads(text), fmt)
 
     async def _progress_begin(self, title: str, wanted: bool) -> str | None:
         win = self.client_capabilities.window
@@ -448,14 +476,22 @@ class TunelintServer(LanguageServer):
                   exc_info=error)
 
 
-def split_chunks(text: str, first: int, size: int) -> list[tuple[int, int]]:
-    """(start, end) offsets cutting ``text`` after a line end near every ``size`` characters
+def encode_text(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def decode_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")
+
+
+def split_chunks(text: bytes, first: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) offsets cutting ``text`` after a line end near every ``size`` bytes
     (the first near ``first``); slices are taken one at a time to keep the peak memory low."""
     bounds = []
     start = 0
     target = first
     while start < len(text):
-        cut = text.find("\n", start + target)
+        cut = text.find(b"\n", start + target)
         end = len(text) if cut < 0 else cut + 1
         bounds.append((start, end))
         start = end
@@ -572,6 +608,10 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
         ls.schedule_lint(od, ls.options.debounce_ms / 1000)
         log.debug("timing: change applied in %.3f ms", (time.perf_counter() - started) * 1000)
 
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: TunelintServer, params: Any = None) -> None:
+        await ls.token_worker.aclose()
+
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TunelintServer, params: types.DidCloseTextDocumentParams) -> None:
         od = ls.docs.pop(params.text_document.uri, None)
@@ -661,15 +701,23 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
         return actions
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls: TunelintServer, params: types.HoverParams) -> types.Hover | None:
+    async def hover(ls: TunelintServer, params: types.HoverParams) -> types.Hover | None:
         od = ls.docs.get(params.text_document.uri)
         if od is None or od.doc is None:
             return None  # still opening: answer at once rather than wait
-        return features.hover(od, params.position.line, ls.encoding)
+        line = params.position.line
+        example = features.hover_example(od, line)
+        if example is None:
+            return None
+        text, fmt = example
+        parts = await ls.token_parts(od, od.doc, text, fmt)
+        if od.doc is None or features.hover_example(od, line) != example:
+            return None  # the line changed meanwhile: the editor asks again
+        return features.hover(od, line, ls.encoding, text, fmt, parts)
 
     @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
-    def inlay_hint(ls: TunelintServer, params: types.InlayHintParams
-                   ) -> list[types.InlayHint] | None:
+    async def inlay_hint(ls: TunelintServer, params: types.InlayHintParams
+                         ) -> list[types.InlayHint] | None:
         od = ls.docs.get(params.text_document.uri)
         if od is None or od.doc is None:
             return None
@@ -678,8 +726,14 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
             enabled = od.doc.line_count <= ls.options.inlay_max_lines
         if not enabled:
             return []
-        return features.inlay_hints(od, params.range.start.line, params.range.end.line,
-                                    ls.encoding)
+        start, end = params.range.start.line, params.range.end.line
+        doc = od.doc
+        pairs = features.uncounted_examples(doc, start, end)
+        if pairs:
+            await ls.count_tokens(od, doc, pairs)
+        if od.doc is None:
+            return None
+        return features.inlay_hints(od, start, end, ls.encoding)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(ls: TunelintServer, params: types.DocumentSymbolParams
@@ -728,7 +782,36 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
         return report
 
 
+class FastJsonReader:
+    """What pygls's message loop calls as ``json.loads(body, object_hook=...)``, with orjson.
+
+    The stdlib decodes a message's bytes into one str before parsing, so a didOpen of a 40 MB
+    file with one emoji in it briefly holds a 160 MB copy of the message (Python stores such a
+    str at 4 bytes a character) besides the 160 MB of the text itself; orjson parses the bytes
+    directly. pygls's hook only structures the top-level message (inner objects without
+    ``jsonrpc`` pass through), so calling it once on the result is the same. What orjson
+    refuses (lone surrogates, integers beyond 64 bits) goes to the stdlib as before.
+    """
+
+    @staticmethod
+    def loads(body: bytes | str, object_hook: Callable[[dict[str, Any]], Any] | None = None
+              ) -> Any:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return json.loads(body, object_hook=object_hook)
+        if object_hook is not None and isinstance(data, dict):
+            return object_hook(data)
+        return data
+
+
+def use_fast_json_reader() -> None:
+    """Install FastJsonReader as the ``json`` of pygls's reader loop (pygls is pinned)."""
+    pygls_io.json = FastJsonReader  # type: ignore[assignment]
+
+
 def main(host: str | None = None, port: int | None = None) -> None:
+    use_fast_json_reader()
     server = create_server()
     if host is not None and port is not None:
         server.start_tcp(host, port)

@@ -10,7 +10,7 @@ from tunelint.config import Settings
 from tunelint.lsp.documents import build_document
 from tunelint.lsp.features import add_per_file_ignore
 from tunelint.lsp.positions import from_client, to_client
-from tunelint.lsp.server import append_text, split_chunks
+from tunelint.lsp.server import append_text, decode_text, encode_text, split_chunks
 
 from .conftest import FIXTURES
 
@@ -35,8 +35,10 @@ def test_position_inside_a_character_rounds_down():
 
 def test_chunked_build_equals_whole_build():
     base = (FIXTURES / "mixed.jsonl").read_text("utf-8")
-    for text in (base * 40, "\ufeff" + base * 3 + "no newline at end", "a\r\nb\r\n\r\nc"):
-        chunks = [text[a:b] for a, b in split_chunks(text, 300, 700)]
+    for text in (base * 40, "\ufeff" + base * 3 + "no newline at end", "a\r\nb\r\n\r\nc",
+                 '{"a": "\ud800 lone surrogate"}\n' + base * 4):
+        data = encode_text(text)  # big texts are built from UTF-8 chunks cut at line ends
+        chunks = [decode_text(data[a:b]) for a, b in split_chunks(data, 300, 700)]
         assert "".join(chunks) == text
         doc = build_document(Settings(), chunks[0], None)
         for chunk in chunks[1:]:
@@ -45,7 +47,7 @@ def test_chunked_build_equals_whole_build():
         assert doc.text == text
         key = [(d.code, d.line, d.column, d.end_column) for d in whole.diagnostics()]
         assert [(d.code, d.line, d.column, d.end_column) for d in doc.diagnostics()] == key
-    assert len(split_chunks(base * 40, 300, 700)) > 5
+    assert len(split_chunks(encode_text(base * 40), 300, 700)) > 5
 
 
 def test_add_per_file_ignore_variants():
@@ -63,3 +65,25 @@ def test_add_per_file_ignore_variants():
     # An inline table cannot take a new header: no edit rather than a broken file.
     inline = 'per-file-ignores = { "y.jsonl" = ["TL1"] }\n'
     assert add_per_file_ignore(inline, "x.jsonl", "TL302", False) is None
+
+
+def test_fast_json_reader_structures_messages_like_pygls() -> None:
+    import json
+
+    import pygls.io_
+
+    from tunelint.lsp.server import FastJsonReader, create_server, use_fast_json_reader
+
+    protocol = create_server().protocol
+    open_msg = {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": "file:///x.jsonl", "languageId": "jsonl", "version": 1,
+        "text": '{"messages": [{"role": "user", "content": "日本 🙂"}]}\n'}}}
+    body = json.dumps(open_msg, ensure_ascii=False).encode("utf-8")
+    fast = FastJsonReader.loads(body, object_hook=protocol.structure_message)
+    slow = json.loads(body, object_hook=protocol.structure_message)
+    assert type(fast) is type(slow) and fast.params == slow.params
+    # orjson refuses a lone surrogate (an editor may send one): the stdlib takes over.
+    lone = b'{"jsonrpc": "2.0", "method": "x", "params": {"text": "\\ud800"}}'
+    assert FastJsonReader.loads(lone) == json.loads(lone)
+    use_fast_json_reader()
+    assert pygls.io_.json is FastJsonReader  # type: ignore[comparison-overlap]
