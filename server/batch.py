@@ -31,6 +31,7 @@ TOKEN_BATCH = 5_000
 TOKEN_THREADS = os.cpu_count() or 1
 # Below this size one process is faster than starting workers.
 PARALLEL_MIN_BYTES = 8 << 20
+RANGE_BYTES = 16 << 20
 CACHE_DIR = ".tunelint_cache"
 BOM = b"\xef\xbb\xbf"
 
@@ -209,8 +210,10 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     parallel = workers > 1 and size >= PARALLEL_MIN_BYTES and not cached
     counter = multiprocessing.Value("Q", 0) if progress else None
     if parallel:
-        ranges = _split(path, size, workers)
-        with ProcessPoolExecutor(len(ranges), initializer=_init_worker,
+        # More ranges than workers: a worker holds one range's results at a time, not half
+        # the file's (1M short lines: 774 MB in a worker with one range each).
+        ranges = _split(path, size, max(workers, -(-size // RANGE_BYTES)))
+        with ProcessPoolExecutor(min(workers, len(ranges)), initializer=_init_worker,
                                  initargs=(counter,)) as pool:
             # Workers leave the tokenizer unloaded; the few lines over the byte bound are
             # finished here, so it is loaded once, not once per worker.
@@ -259,7 +262,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
 
     for i, r in enumerate(results):
         if r.deferred:
-            results[i] = parent.analyze(load(i))
+            # Not through the cache: these are the file's longest lines, each kept there whole.
+            results[i] = parent.analyze_fresh(load(i))
 
     doc = Document.lean(parent, path, results, endings, load, bom, size)
     if use_cache:

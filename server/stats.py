@@ -62,6 +62,7 @@ def count_tokens(counter: tk.TokenCounter, pairs: list[tuple[Any, str]],
     for result, obj in parsed:
         if result.tokens is None and result.format is not None:
             result.tokens = fm.example_tokens(counter, obj, result.format)
+    counter.end_batch()
 
 
 class _Counts:

@@ -111,6 +111,11 @@ def special_tokens(name: str) -> frozenset[str]:
     return frozenset(spec["special_tokens"])
 
 
+# Strings worth remembering are the repeated ones (system prompts, tool definitions); a long
+# one is rarely repeated, and keeping it would hold its text (a 100 MB file's long examples).
+CACHE_MAX_CHARS = 16_384
+
+
 class TokenCounter:
     """Counts tokens of strings with a per-string cache (repeated prompts are encoded once)."""
 
@@ -119,6 +124,7 @@ class TokenCounter:
         self._enc: tiktoken.Encoding | None = None
         self._cache: dict[str, int] = {}
         self._cache_size = cache_size
+        self._prefetched_long: dict[str, int] = {}
 
     @property
     def enc(self) -> tiktoken.Encoding:
@@ -130,12 +136,15 @@ class TokenCounter:
         if not text:
             return 0
         hit = self._cache.get(text)
+        if hit is None and self._prefetched_long:
+            hit = self._prefetched_long.get(text)
         if hit is not None:
             return hit
         n = len(self.enc.encode_ordinary(text))
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[text] = n
+        if len(text) <= CACHE_MAX_CHARS:
+            if len(self._cache) >= self._cache_size:
+                self._cache.clear()
+            self._cache[text] = n
         return n
 
     def forget(self) -> None:
@@ -151,7 +160,14 @@ class TokenCounter:
         if len(self._cache) + len(todo) > self._cache_size:
             self._cache.clear()
         for text, toks in zip(todo, encoded):
-            self._cache[text] = len(toks)
+            if len(text) <= CACHE_MAX_CHARS:
+                self._cache[text] = len(toks)
+            else:
+                self._prefetched_long[text] = len(toks)
+
+    def end_batch(self) -> None:
+        """Forget the long strings a prefetch counted (kept only until their batch is done)."""
+        self._prefetched_long = {}
 
 
 class DeferredCounter(TokenCounter):
