@@ -1,19 +1,23 @@
 """Checking large files from the command line: streamed, in parallel, cached, without the text.
 
 The editor keeps a whole document in memory because it edits it. ``tunelint check`` only reads:
-it streams the file in blocks, analyses byte ranges in worker processes (one per core), and
-keeps each line's result and offset, not its text. A line's text is read back from the file
-(``os.pread``) only for the lines that get a diagnostic. Results are cached on disk by the
-xxh3 hash of the line's bytes, so an unchanged file is only read and hashed the second time.
+it streams the file in blocks, analyses 16 MB byte ranges in worker processes (one per core),
+and keeps per line only the facts dataset rules read, packed in arrays (``lean.Columns``, about
+100 bytes a line), plus the full result of each line with a problem. A line's text is read back
+from the file only for the lines that get a diagnostic. The results are cached on disk per file
+and settings: an unchanged file is only read and hashed the second time, and in a changed one
+only the lines whose hash the cache does not know are analysed.
 """
 
 from __future__ import annotations
 
+import bisect
 import multiprocessing
 import os
 import pickle
 import tempfile
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -24,7 +28,8 @@ import xxhash
 
 from tunelint import __version__
 from tunelint.config import Settings
-from tunelint.engine import Analyzer, Document, LineResult
+from tunelint.engine import Analyzer, LineResult
+from tunelint.lean import Columns, LeanDocument
 
 BLOCK = 8 << 20
 TOKEN_BATCH = 5_000
@@ -57,11 +62,35 @@ class NeedsFullRead(Exception):
 
 @dataclass
 class Chunk:
-    results: list[LineResult]
-    endings: list[str]
-    offsets: array
-    lengths: array
-    hashes: list[int]
+    columns: Columns
+    flagged: dict[int, LineResult]  # line within the chunk -> result, for lines with problems
+
+
+class ResultsCache:
+    """A file's results from its last check: its columns, the full results of its lines with
+    problems (by line hash), and its line hashes sorted, to find a line that moved."""
+
+    def __init__(self, columns: Columns, flagged: dict[int, LineResult], file_size: int,
+                 bom: bool) -> None:
+        self.columns = columns
+        self.flagged = flagged  # line hash -> result
+        self.file_size = file_size
+        self.bom = bom
+        hashes = columns.hashes
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self.order = array("Q", order)
+        self.sorted_hashes = array("Q", (hashes[i] for i in order))
+
+    def row(self, line_hash: int) -> int | None:
+        """A row of the columns whose line has this hash."""
+        k = bisect.bisect_left(self.sorted_hashes, line_hash)
+        if k < len(self.sorted_hashes) and self.sorted_hashes[k] == line_hash:
+            return int(self.order[k])
+        return None
+
+    def same_file(self, columns: Columns, file_size: int, bom: bool) -> bool:
+        return (file_size == self.file_size and bom == self.bom
+                and columns.hashes == self.columns.hashes)
 
 
 def iter_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes, bytes]]:
@@ -101,11 +130,14 @@ def _decode(raw: bytes) -> str:
 
 
 def analyze_range(path: str, settings: Settings, start: int, end: int,
-                  cached: dict[int, LineResult] | None = None,
+                  cache: ResultsCache | None = None,
                   with_tokens: bool = False, defer_tokens: bool = False) -> Chunk:
     analyzer = Analyzer(settings, path, defer_tokens=defer_tokens and not with_tokens)
-    chunk = Chunk([], [], array("Q"), array("Q"), [])
-    pending: list[tuple[LineResult, str]] = []
+    chunk = Chunk(Columns(), {})
+    columns, flagged = chunk.columns, chunk.flagged
+    pending: list[tuple[int, LineResult, str]] = []
+    # Identical lines are analysed once (their results shared through the line's hash); a
+    # range is at most RANGE_BYTES, so this stays small.
     seen: dict[int, LineResult] = {}
     unreported = 0
     for offset, raw, ending in iter_lines(path, start, end):
@@ -119,38 +151,45 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
         if b"\r" in raw:
             raise NeedsFullRead()
         key = xxhash.xxh3_64_intdigest(raw)
-        result = cached.get(key) if cached else None
-        if result is None:
-            result = seen.get(key)
+        index = len(columns)
+        ending_text = ending.decode()
+        result = seen.get(key)
+        if result is None and cache is not None:
+            row = cache.row(key)
+            if row is not None:
+                result = cache.flagged.get(key)
+                if result is None:
+                    columns.append_row(cache.columns, row, offset, len(raw), ending_text, key)
+                    if with_tokens and columns.tokens[index] < 0 and columns.formats[index]:
+                        pending.append((index, columns.result(index), _decode(raw)))
+                    continue
         if result is None:
             # Not Analyzer.analyze: its cache is keyed by the text, which would keep the whole
-            # file in memory; identical lines are shared through their hash instead.
-            text = _decode(raw)
-            result = analyzer.analyze_fresh(text)
+            # range's text in memory.
+            result = analyzer.analyze_fresh(_decode(raw))
             seen[key] = result
-            if with_tokens and result.tokens is None and result.format is not None:
-                pending.append((result, text))
-                if len(pending) >= TOKEN_BATCH:
-                    _count_tokens(analyzer, pending)
-        elif with_tokens and result.tokens is None and result.format is not None:
-            pending.append((result, _decode(raw)))
-            if len(pending) >= TOKEN_BATCH:
-                _count_tokens(analyzer, pending)
-        chunk.results.append(result)
-        chunk.endings.append(ending.decode())
-        chunk.offsets.append(offset)
-        chunk.lengths.append(len(raw))
-        chunk.hashes.append(key)
+        if with_tokens and result.tokens is None and result.format is not None:
+            pending.append((index, result, _decode(raw)))
+        columns.append(result, offset, len(raw), ending_text, key)
+        if result.problems or result.deferred:
+            flagged[index] = result
+        if len(pending) >= TOKEN_BATCH:
+            _count_tokens(analyzer, columns, pending)
     if pending:
-        _count_tokens(analyzer, pending)
+        _count_tokens(analyzer, columns, pending)
     return chunk
 
 
-def _count_tokens(analyzer: Analyzer, pending: list[tuple[LineResult, str]]) -> None:
-    """Exact tokens for a batch of examples, in one threaded batch."""
+def _count_tokens(analyzer: Analyzer, columns: Columns,
+                  pending: list[tuple[int, LineResult, str]]) -> None:
+    """Exact tokens for a batch of examples, in one threaded batch, into the columns."""
     from tunelint.stats import count_tokens
 
-    count_tokens(analyzer.run.counter, pending, num_threads=TOKEN_THREADS)
+    count_tokens(analyzer.run.counter, [(r, text) for _, r, text in pending],
+                 num_threads=TOKEN_THREADS)
+    for index, r, _ in pending:
+        if r.tokens is not None:
+            columns.tokens[index] = r.tokens
     pending.clear()
 
 
@@ -166,21 +205,62 @@ def _split(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a] or [(0, size)]
 
 
-def _cache_file(settings: Settings) -> Path:
+def _same_lines(path: str, cached: Columns) -> bool:
+    """Whether the file's lines are, in order, the lines (and line ends) the cache was made of.
+
+    Hashes whole blocks of lines at a time and compares them with the cached ones, stopping
+    at the first difference: an unchanged file costs a read and a hash per line.
+    """
+    hashes, endings = cached.hashes, cached.endings
+    n = 0
+    carry = b""
+    first = True
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(BLOCK)
+            if not block:
+                break
+            lines = (carry + block).split(b"\n")
+            carry = lines.pop()
+            if first and lines:
+                first = False
+                if lines[0].startswith(BOM):
+                    lines[0] = lines[0][3:]
+            got = array("Q", [xxhash.xxh3_64_intdigest(line[:-1] if line.endswith(b"\r")
+                                                       else line) for line in lines])
+            ends = array("B", [2 if line.endswith(b"\r") else 1 for line in lines])
+            if got != hashes[n:n + len(got)] or ends != endings[n:n + len(ends)]:
+                return False
+            n += len(got)
+    if first and carry.startswith(BOM):
+        carry = carry[3:]
+    # The last line has no line end; after a final line end it is the empty segment.
+    return n + 1 == len(hashes) and hashes[n] == xxhash.xxh3_64_intdigest(carry)
+
+
+def _join(columns: Columns, flagged: dict[int, LineResult], chunk: Chunk) -> None:
+    base = len(columns)
+    columns.extend(chunk.columns)
+    flagged.update((base + i, r) for i, r in chunk.flagged.items())
+
+
+def _cache_file(settings: Settings, path: str) -> Path:
     base = Path(settings.root) if settings.root else Path.cwd()
-    return base / CACHE_DIR / f"{__version__}-{settings.fingerprint()}.lines.pickle"
+    name = xxhash.xxh3_64_hexdigest(os.path.abspath(path).encode("utf-8", "surrogateescape"))
+    return base / CACHE_DIR / f"{__version__}-{settings.fingerprint()}-{name}.pickle"
 
 
-def _load_cache(file: Path) -> dict[int, LineResult]:
+def _load_cache(file: Path) -> ResultsCache | None:
     try:
         with open(file, "rb") as f:
             data = pickle.load(f)
-        return data if isinstance(data, dict) else {}
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
-        return {}
+        return data if isinstance(data, ResultsCache) else None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
+            ImportError):
+        return None
 
 
-def _save_cache(file: Path, table: dict[int, LineResult]) -> None:
+def _save_cache(file: Path, cache: ResultsCache) -> None:
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         ignore = file.parent / ".gitignore"
@@ -188,10 +268,7 @@ def _save_cache(file: Path, table: dict[int, LineResult]) -> None:
             ignore.write_text("*\n")
         fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-            # No memo: it would hold an entry for every object of every line while writing.
-            pickler.fast = True
-            pickler.dump(table)
+            pickle.dump(cache, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, file)
     except OSError:
         pass  # a read-only checkout still gets its results, just not cached
@@ -199,17 +276,27 @@ def _save_cache(file: Path, table: dict[int, LineResult]) -> None:
 
 def check_path(path: str, settings: Settings, use_cache: bool = True,
                workers: int | None = None, with_tokens: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> Document:
-    """Analyse a file on disk into a lean Document (raises NeedsFullRead for lone CRs)."""
+               progress: Callable[[int, int], None] | None = None) -> LeanDocument:
+    """Analyse a file on disk into a LeanDocument (raises NeedsFullRead for lone CRs)."""
     settings = settings.for_path(path)
     size = os.path.getsize(path)
-    cache_file = _cache_file(settings)
-    cached = _load_cache(cache_file) if use_cache else {}
+    cache_file = _cache_file(settings, path)
+    cache = _load_cache(cache_file) if use_cache else None
     workers = workers or os.cpu_count() or 1
     # A warm cache makes analysis nearly free: one process then only reads and hashes.
-    parallel = workers > 1 and size >= PARALLEL_MIN_BYTES and not cached
+    parallel = workers > 1 and size >= PARALLEL_MIN_BYTES and cache is None
     counter = multiprocessing.Value("Q", 0) if progress else None
-    if parallel:
+    columns = Columns()
+    flagged: dict[int, LineResult] = {}
+    with open(path, "rb") as f:
+        bom = f.read(3) == BOM
+    if (cache is not None and cache.file_size == size and cache.bom == bom
+            and _same_lines(path, cache.columns)):
+        # The file is unchanged: its results are the cache's, with no per-line work.
+        columns = cache.columns
+        flagged = {i: cache.flagged[h] for i, h in enumerate(columns.hashes)
+                   if h in cache.flagged}
+    elif parallel:
         # More ranges than workers: a worker holds one range's results at a time, not half
         # the file's (1M short lines: 774 MB in a worker with one range each).
         ranges = _split(path, size, max(workers, -(-size // RANGE_BYTES)))
@@ -217,59 +304,48 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                                  initargs=(counter,)) as pool:
             # Workers leave the tokenizer unloaded; the few lines over the byte bound are
             # finished here, so it is loaded once, not once per worker.
-            futures = [pool.submit(analyze_range, path, settings, a, b, None, with_tokens, True)
-                       for a, b in ranges]
-            while progress and counter is not None:
-                done, _ = wait(futures, timeout=0.25)
-                progress(counter.value, size)
-                if len(done) == len(futures):
-                    break
-            chunks = [f.result() for f in futures]
+            futures = deque(pool.submit(analyze_range, path, settings, a, b, None, with_tokens,
+                                        True) for a, b in ranges)
+            # Ranges are joined in order as they finish, each dropped once copied.
+            while futures:
+                future = futures.popleft()
+                while progress and counter is not None and not future.done():
+                    wait([future], timeout=0.25)
+                    progress(counter.value, size)
+                _join(columns, flagged, future.result())
+                del future
     else:
         _init_worker(counter)
         try:
-            chunks = [analyze_range(path, settings, 0, size, cached, with_tokens)]
+            _join(columns, flagged, analyze_range(path, settings, 0, size, cache, with_tokens))
         finally:
             _init_worker(None)
     if progress:
         progress(size, size)
-    results: list[LineResult] = []
-    endings: list[str] = []
-    offsets = array("Q")
-    lengths = array("Q")
-    hashes: list[int] = []
-    for c in chunks:
-        results.extend(c.results)
-        endings.extend(c.endings)
-        offsets.extend(c.offsets)
-        lengths.extend(c.lengths)
-        hashes.extend(c.hashes)
-    with open(path, "rb") as f:
-        bom = f.read(3) == BOM
     # The parent's own analyzer: the final segment, the lines workers deferred, the document.
     parent = Analyzer(settings, path)
-    if not results or endings[-1] != "":
+    if not len(columns) or columns.endings[-1] != 0:
         # The segment after the final line end, as an editor shows it.
-        results.append(parent.analyze(""))
-        endings.append("")
-        offsets.append(size)
-        lengths.append(0)
+        columns.append(parent.analyze(""), size, 0, "", xxhash.xxh3_64_intdigest(b""))
 
     def load(line: int) -> str:
         with open(path, "rb") as f:
-            f.seek(offsets[line])
-            return _decode(f.read(lengths[line]))
+            f.seek(columns.offsets[line])
+            return _decode(f.read(columns.lengths[line]))
 
-    for i, r in enumerate(results):
+    for i, r in list(flagged.items()):
         if r.deferred:
             # Not through the cache: these are the file's longest lines, each kept there whole.
-            results[i] = parent.analyze_fresh(load(i))
+            done = parent.analyze_fresh(load(i))
+            columns.set_result(i, done)
+            if done.problems:
+                flagged[i] = done
+            else:
+                del flagged[i]
 
-    doc = Document.lean(parent, path, results, endings, load, bom, size)
-    if use_cache:
+    doc = LeanDocument(parent, path, columns, flagged, load, bom, size)
+    if use_cache and (cache is None or not cache.same_file(columns, size, bom)):
         doc.diagnostics()  # places each line's problems once, so the cache keeps the columns
-        table = dict(zip(hashes, results))
-        if table.keys() != cached.keys() or any(
-                r.problems and r.placed is None for r in cached.values()):
-            _save_cache(cache_file, table)
+        _save_cache(cache_file, ResultsCache(
+            columns, {columns.hashes[i]: r for i, r in flagged.items()}, size, bom))
     return doc

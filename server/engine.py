@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import xxhash
@@ -29,6 +29,9 @@ from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
 from tunelint.rules import DATASET_INDEXES, Rule, all_rules
 from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred
+
+if TYPE_CHECKING:
+    from tunelint.lean import LeanDocument
 
 log = logging.getLogger(__name__)
 
@@ -347,9 +350,9 @@ class Entry:
 
     __slots__ = ("_raw", "ending", "result", "index", "epoch")
 
-    def __init__(self, text: str | bytes | None, ending: str, result: LineResult, index: int,
+    def __init__(self, text: str | bytes, ending: str, result: LineResult, index: int,
                  epoch: int = 0) -> None:
-        self._raw = text if text is None or isinstance(text, bytes) else pack_line(text)
+        self._raw = text if isinstance(text, bytes) else pack_line(text)
         self.ending = ending
         self.result = result
         # ``index`` is the line number as of ``epoch`` shifts; Document._idx brings it up to date.
@@ -358,9 +361,7 @@ class Entry:
 
     @property
     def text(self) -> str:
-        """The line's text (None in a lean document, whose text stays in the file)."""
-        raw = self._raw
-        return raw if raw is None else decode_line(raw)  # type: ignore[return-value]
+        return decode_line(self._raw)
 
     @text.setter
     def text(self, value: str) -> None:
@@ -413,10 +414,7 @@ class Document:
         self.entries: list[Entry] = []
         self.bom = False
         self.file_size = file_size
-        self.counterpart: Document | None = None
-        # Lean documents (large files checked by the CLI) keep no line text: it is read back
-        # from the file for the few lines that need a position.
-        self._loader: Callable[[int], str] | None = None
+        self.counterpart: Document | LeanDocument | None = None
         # The line-level diagnostics, sorted, kept between calls: an edit inside one line
         # patches its slice; a change of line count (indices shift) rebuilds it once.
         self._line_out: list[Diagnostic] | None = None
@@ -450,25 +448,6 @@ class Document:
         self._image_examples = 0
         self._bytes = 0
         self.set_text(text)
-
-    @classmethod
-    def lean(cls, analyzer: Analyzer, path: str, results: Sequence[LineResult],
-             endings: Sequence[str], loader: Callable[[int], str], bom: bool,
-             file_size: int) -> Document:
-        """A document built from results computed elsewhere (worker processes), without text."""
-        doc = cls(analyzer, "", path=path, file_size=file_size)
-        for e in doc.entries:
-            doc._unindex(e)
-        doc.bom = bom
-        doc._loader = loader
-        doc._line_out = None
-        doc._gen["lines"] += 1
-        doc.entries = [Entry(None, end, r, i)
-                       for i, (r, end) in enumerate(zip(results, endings))]
-        for e in doc.entries:
-            doc._index(e)
-        doc._shifts = []
-        return doc
 
     # -- building and editing -------------------------------------------------------------
 
@@ -709,13 +688,7 @@ class Document:
         return self._bytes + (3 if self.bom else 0)
 
     def line_text(self, line: int) -> str:
-        e = self.entries[line]
-        return e.text if e.text is not None else self._load_text(line)
-
-    def _load_text(self, line: int) -> str:
-        if self._loader is None:
-            raise RuntimeError("line text is not loaded")
-        return self._loader(line)
+        return self.entries[line].text
 
     def line_result(self, line: int) -> LineResult:
         return self.entries[line].result
@@ -792,12 +765,16 @@ class Document:
         other = self.counterpart
         if other is None:
             return
-        theirs = other._dups["exact"]
         for key, group in self._dups["exact"].items():
-            if key in theirs:
-                first_other = min(other._idx(e) for e in _members(theirs[key]))
+            first_other = other.first_line_of_exact_key(key)
+            if first_other is not None:
                 for e in _members(group):
                     yield self._idx(e), first_other
+
+    def first_line_of_exact_key(self, key: bytes) -> int | None:
+        """The first line whose exact duplicate key is ``key`` (None: no such line)."""
+        group = self._dups["exact"].get(key)
+        return None if group is None else min(self._idx(e) for e in _members(group))
 
     # -- diagnostics -----------------------------------------------------------------------
 
@@ -861,36 +838,7 @@ class Document:
         return placed, hidden
 
     def _place(self, text: str, p: Problem, line: int) -> Diagnostic:
-        if p.span is not None:
-            start, end = p.span
-        else:
-            start, end = locate(text, p.pointer, p.part)
-        rule = self.analyzer.rules.by_code.get(p.code)
-        name = rule.rule.name if rule else p.code
-        related = []
-        for rel in p.related:
-            # Line -1 means "this line": example rules do not know their line number.
-            rline = line if rel.line < 0 else rel.line
-            if 0 <= rline < len(self.entries):
-                rtext = text if rel.line < 0 else self.line_text(rline)
-                rs, re_ = locate(rtext, rel.pointer, "value")
-                related.append((rel.line if rel.line < 0 else rline, rs, re_, rel.message))
-        end_line = p.end_line if p.end_line is not None else line
-        if end_line != line and p.span is None:
-            end = len(self.line_text(end_line)) if end_line < len(self.entries) else end
-        return Diagnostic(
-            line=line,
-            column=start,
-            end_line=end_line,
-            end_column=end,
-            code=p.code,
-            name=name,
-            severity=p.severity or Severity.WARNING,
-            message=p.message,
-            fix=p.fix,
-            related=related,
-            data=p.data,
-        )
+        return place_problem(self, text, p, line)
 
     def line_diagnostics(self, line: int) -> list[Diagnostic]:
         """Diagnostics of one line (for hovers and code actions), placed at that line."""
@@ -899,7 +847,7 @@ class Document:
     def _placed(self, e: Entry, line: int) -> tuple[Diagnostic, ...]:
         r = e.result
         if r.placed is None:
-            text = e.text if e.text is not None else self._load_text(line)
+            text = e.text
             r.placed = tuple(self._place(text, p, 0) for p in r.problems)
         return r.placed
 
@@ -931,14 +879,12 @@ class Document:
 
     def tokens_to_count(self) -> list[tuple[LineResult, str]]:
         """(result, text) of the examples whose tokens are not known yet."""
-        return [(e.result, self.line_text(self._idx(e)) if e.text is None else e.text)
-                for e in self._token_missing if e.result.tokens is None]
+        return [(e.result, e.text) for e in self._token_missing if e.result.tokens is None]
 
     def stored_tokens_to_count(self) -> list[tuple[LineResult, str | bytes]]:
         """Like tokens_to_count, with each text as stored (see pack_line): handing 100k lines
         to another process costs no decoded copy of them."""
-        return [(e.result, self.line_text(self._idx(e)) if e._raw is None else e._raw)
-                for e in self._token_missing if e.result.tokens is None]
+        return [(e.result, e._raw) for e in self._token_missing if e.result.tokens is None]
 
     def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None]
                         ) -> Counter[int]:
@@ -975,6 +921,43 @@ def _counter_stats(counts: Counter[int]) -> dict[str, float]:
             median = (lower + v) / 2 if lower is not None else float(v)
             break
     return {"min": values[0], "max": values[-1], "mean": round(mean, 2), "median": median}
+
+
+def place_problem(doc: Any, text: str, p: Problem, line: int) -> Diagnostic:
+    """A problem of line ``line`` (whose text is ``text``) placed: columns, related lines.
+
+    ``doc`` is a Document or a LeanDocument: its analyzer, line_count and line_text.
+    """
+    if p.span is not None:
+        start, end = p.span
+    else:
+        start, end = locate(text, p.pointer, p.part)
+    rule = doc.analyzer.rules.by_code.get(p.code)
+    name = rule.rule.name if rule else p.code
+    related = []
+    for rel in p.related:
+        # Line -1 means "this line": example rules do not know their line number.
+        rline = line if rel.line < 0 else rel.line
+        if 0 <= rline < doc.line_count:
+            rtext = text if rel.line < 0 else doc.line_text(rline)
+            rs, re_ = locate(rtext, rel.pointer, "value")
+            related.append((rel.line if rel.line < 0 else rline, rs, re_, rel.message))
+    end_line = p.end_line if p.end_line is not None else line
+    if end_line != line and p.span is None:
+        end = len(doc.line_text(end_line)) if end_line < doc.line_count else end
+    return Diagnostic(
+        line=line,
+        column=start,
+        end_line=end_line,
+        end_column=end,
+        code=p.code,
+        name=name,
+        severity=p.severity or Severity.WARNING,
+        message=p.message,
+        fix=p.fix,
+        related=related,
+        data=p.data,
+    )
 
 
 def _members(group: Group) -> list[Entry]:

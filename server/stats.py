@@ -13,6 +13,7 @@ from tunelint.jsonscan import orjson_input
 
 if TYPE_CHECKING:
     from tunelint.engine import Document
+    from tunelint.lean import LeanDocument
 
 TARGET_EPOCHS = 3
 MIN_TARGET_EXAMPLES = 100
@@ -109,7 +110,7 @@ class _Counts:
         return [(lo + i * width, lo + (i + 1) * width - 1, c) for i, c in enumerate(out)]
 
 
-def token_stats(doc: Document, num_threads: int = 2, count_missing: bool = True
+def token_stats(doc: Document | LeanDocument, num_threads: int = 2, count_missing: bool = True
                 ) -> dict[str, Any]:
     """Exact token statistics of a document, from its incremental index of token totals.
 

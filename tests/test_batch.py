@@ -10,6 +10,12 @@ import pytest
 from tunelint import batch
 from tunelint.config import settings_from_mapping
 from tunelint.engine import Analyzer, Document
+from tunelint.lean import LeanDocument
+
+
+def _key(doc: Document | LeanDocument) -> list[tuple[object, ...]]:
+    return [(d.line, d.column, d.end_line, d.end_column, d.code, d.message, tuple(d.related))
+            for d in doc.diagnostics()]
 
 
 def _lines() -> list[str]:
@@ -34,11 +40,87 @@ def test_parallel_lean_check_equals_in_memory(tmp_path: Path, monkeypatch: pytes
     lean = batch.check_path(str(path), settings, use_cache=False, workers=2)
     full = Document(Analyzer(settings, str(path)), text, path=str(path))
 
-    def key(doc: Document) -> list[tuple[object, ...]]:
-        return [(d.line, d.column, d.end_column, d.code, d.message, tuple(d.related))
-                for d in doc.diagnostics()]
-
-    assert key(lean) == key(full)
+    assert _key(lean) == _key(full)
     codes = {d.code for d in lean.diagnostics()}
     assert {"TL901", "TL904", "TL101"} <= codes  # long lines were finished by the parent
     assert lean.line_count == full.line_count
+
+
+def _rich_lines() -> list[str]:
+    """Lines that exercise every dataset index the lean document computes from its columns."""
+    def chat(q: str, a: str) -> str:
+        return json.dumps({"messages": [{"role": "user", "content": q},
+                                        {"role": "assistant", "content": a}]},
+                          ensure_ascii=False)
+    out = [chat(f"Q{i} é😀", f"A{i}") for i in range(30)]
+    out[5] = chat("Q1 é😀", "another answer")  # same prompt as line 2, another target
+    out[9] = chat("q2    é😀", "a2")  # a near duplicate of line 3 (case and spaces)
+    out[14] = out[4]  # an exact duplicate
+    out[17:18] = ["{", '  "messages": [{"role": "user", "content": "hi"},',
+                  '    {"role": "assistant", "content": "yo"}]', "}"]  # pretty-printed
+    out[22] = ""
+    out[25] = "[1, 2]"
+    out[27] = json.dumps({"prompt": "p", "completion": " c"})  # another format
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lean_findings_and_summary_equal_in_memory(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   workers: int) -> None:
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 700)  # several ranges per worker
+    path = tmp_path / "train.jsonl"
+    text = "\n".join(_rich_lines()) + "\n"
+    path.write_text(text, encoding="utf-8")
+    settings = settings_from_mapping({})
+    lean = batch.check_path(str(path), settings, use_cache=False, workers=workers,
+                            with_tokens=True)
+    full = Document(Analyzer(settings, str(path)), text, path=str(path))
+    assert _key(lean) == _key(full)
+    assert {"TL102", "TL904", "TL905", "TL906", "TL106"} <= {d.code for d in lean.diagnostics()}
+    assert lean.summary(with_tokens=True).to_dict() == full.summary(with_tokens=True).to_dict()
+
+
+def test_cache_reuses_results_and_follows_edits(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "train.jsonl"
+    lines = _rich_lines()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = settings_from_mapping({})
+    first = _key(batch.check_path(str(path), settings))
+    analysed: list[str] = []
+    fresh = Analyzer.analyze_fresh
+    monkeypatch.setattr(Analyzer, "analyze_fresh",
+                        lambda self, text: analysed.append(text) or fresh(self, text))
+    assert _key(batch.check_path(str(path), settings)) == first
+    assert [t for t in analysed if t] == []  # every line came from the cache
+    # Lines move, one changes: only the changed line is analysed, and the result is exact.
+    lines.insert(0, lines.pop(10))
+    lines[3] = lines[3].replace("A", "B")
+    text = "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
+    again = batch.check_path(str(path), settings)
+    assert [t for t in analysed if t] == [lines[3]]
+    assert _key(again) == _key(Document(Analyzer(settings, str(path)), text, path=str(path)))
+
+
+def test_cache_is_not_reused_when_only_line_ends_and_bom_moved(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """Same line hashes and size, other offsets: the cached columns must not be taken whole."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "train.jsonl"
+    lines = _rich_lines()[:12]
+    ends = ["\r\n" if i < 3 else "\n" for i in range(len(lines))]
+    path.write_bytes("".join(t + e for t, e in zip(lines, ends)).encode())
+    settings = settings_from_mapping({})
+    batch.check_path(str(path), settings)
+    moved = "\ufeff" + "".join(t + "\n" for t in lines)  # +3 bytes of BOM, -3 bytes of CR
+    path.write_bytes(moved.encode())
+    assert path.stat().st_size == sum(len((t + e).encode()) for t, e in zip(lines, ends))
+    lean = batch.check_path(str(path), settings)
+    full = Document(Analyzer(settings, str(path)), moved, path=str(path))
+    assert _key(lean) == _key(full)
+    assert [lean.line_text(i) for i in range(len(lines))] == lines

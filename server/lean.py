@@ -1,0 +1,417 @@
+"""A checked file as columns: what ``tunelint check`` keeps of a file it only reads.
+
+The editor's Document keeps a result object, an entry and dictionary slots per line because it
+edits the file (about 1 KB a line in CPython). The command line reads once, so per line it keeps
+only the facts dataset rules and the summary read, packed in arrays (about 100 bytes a line:
+kind, format, message and image counts, size, tokens, offset, length, line end, and the four
+16-byte duplicate keys); the few lines with problems keep their full result. Dataset indexes
+(duplicate groups, prompts with different targets) are computed once, by sorting 64-bit halves
+of the keys, when a rule asks for them. A 1M-line file then fits in about 100 MB.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from tunelint import formats as fm
+from tunelint.engine import (
+    BLANK,
+    INVALID,
+    OBJECT,
+    Analyzer,
+    LineResult,
+    Summary,
+    _counter_stats,
+    _is_suppressed,
+    place_problem,
+)
+from tunelint.problems import Diagnostic, Problem, Severity
+
+FORMAT_CODES: tuple[str | None, ...] = (None, *fm.FORMATS)
+ENDING_CODES = ("", "\n", "\r\n", "\r")
+KEY_BYTES = 16
+NO_KEY = bytes(KEY_BYTES)
+_SORT_KEY = Diagnostic.sort_key
+
+
+class Columns:
+    """Per-line facts in arrays, appended line by line (workers) and concatenated (parent)."""
+
+    KEYS = ("exact", "norm", "prompt", "target")
+
+    def __init__(self) -> None:
+        self.kinds = array("B")
+        self.formats = array("B")
+        self.n_messages = array("I")
+        self.n_images = array("I")
+        self.sizes = array("Q")
+        self.tokens = array("q")  # -1: not counted
+        self.endings = array("B")
+        self.offsets = array("Q")
+        self.lengths = array("Q")
+        self.hashes = array("Q")  # xxh3-64 of the line's bytes (the results cache's key)
+        # 16 bytes a line each; NO_KEY where the line has none.
+        self.exact = bytearray()
+        self.norm = bytearray()
+        self.prompt = bytearray()
+        self.target = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def append(self, r: LineResult, offset: int, length: int, ending: str, line_hash: int
+               ) -> None:
+        self.kinds.append(r.kind)
+        self.formats.append(FORMAT_CODES.index(r.format))
+        self.n_messages.append(r.n_messages)
+        self.n_images.append(r.n_images)
+        self.sizes.append(r.size)
+        self.tokens.append(-1 if r.tokens is None else r.tokens)
+        self.endings.append(ENDING_CODES.index(ending))
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        self.hashes.append(line_hash)
+        self.exact += r.exact_key or NO_KEY
+        self.norm += r.norm_key or NO_KEY
+        self.prompt += r.prompt_key or NO_KEY
+        self.target += r.target_key or NO_KEY
+
+    def append_row(self, src: Columns, row: int, offset: int, length: int, ending: str,
+                   line_hash: int) -> None:
+        """Append row ``row`` of ``src`` (the same line, found in a cache), at a new place."""
+        self.kinds.append(src.kinds[row])
+        self.formats.append(src.formats[row])
+        self.n_messages.append(src.n_messages[row])
+        self.n_images.append(src.n_images[row])
+        self.sizes.append(src.sizes[row])
+        self.tokens.append(src.tokens[row])
+        self.endings.append(ENDING_CODES.index(ending))
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        self.hashes.append(line_hash)
+        at = slice(row * KEY_BYTES, (row + 1) * KEY_BYTES)
+        self.exact += src.exact[at]
+        self.norm += src.norm[at]
+        self.prompt += src.prompt[at]
+        self.target += src.target[at]
+
+    def result(self, i: int) -> LineResult:
+        """Line i's facts as a LineResult (without problems: those are kept apart)."""
+        return LineResult(kind=self.kinds[i], format=FORMAT_CODES[self.formats[i]],
+                          exact_key=self.key("exact", i), norm_key=self.key("norm", i),
+                          prompt_key=self.key("prompt", i), target_key=self.key("target", i),
+                          n_messages=self.n_messages[i], n_images=self.n_images[i],
+                          size=self.sizes[i],
+                          tokens=None if self.tokens[i] < 0 else self.tokens[i])
+
+    def extend(self, other: Columns) -> None:
+        for name, value in vars(other).items():
+            getattr(self, name).extend(value)
+
+    def set_result(self, i: int, r: LineResult) -> None:
+        """Replace line i's facts (a line finished by the parent)."""
+        self.kinds[i] = r.kind
+        self.formats[i] = FORMAT_CODES.index(r.format)
+        self.n_messages[i] = r.n_messages
+        self.n_images[i] = r.n_images
+        self.sizes[i] = r.size
+        self.tokens[i] = -1 if r.tokens is None else r.tokens
+        at = slice(i * KEY_BYTES, (i + 1) * KEY_BYTES)
+        self.exact[at] = r.exact_key or NO_KEY
+        self.norm[at] = r.norm_key or NO_KEY
+        self.prompt[at] = r.prompt_key or NO_KEY
+        self.target[at] = r.target_key or NO_KEY
+
+    def key(self, which: str, i: int) -> bytes | None:
+        k = bytes(getattr(self, which)[i * KEY_BYTES:(i + 1) * KEY_BYTES])
+        return None if k == NO_KEY else k
+
+
+def _groups(keys: bytearray, n: int) -> list[list[int]]:
+    """Lines sharing a 16-byte key (groups of two or more), by sorting 64-bit halves.
+
+    Sorting the low halves finds the candidate values in O(n log n) with one array of ints; the
+    lines of those values are then grouped by their whole key.
+    """
+    if n < 2:
+        return []
+    halves = array("Q")
+    halves.frombytes(bytes(keys))
+    low = halves[::2]
+    no_key = int.from_bytes(NO_KEY[:8], "little")
+    ordered = sorted(low)
+    repeated: set[int] = set()
+    for a, b in zip(ordered, ordered[1:]):
+        if a == b:
+            repeated.add(a)
+    del ordered
+    if not repeated:
+        return []
+    by_key: dict[bytes, list[int]] = {}
+    for i, v in enumerate(low):
+        if v in repeated:
+            k = bytes(keys[i * KEY_BYTES:(i + 1) * KEY_BYTES])
+            if k == NO_KEY and v == no_key:
+                continue
+            by_key.setdefault(k, []).append(i)
+    return [g for g in by_key.values() if len(g) > 1]
+
+
+class LeanDocument:
+    """A file checked by ``tunelint check``: columns, full results for flagged lines only, and
+    line text read back from the file on demand. Implements the DatasetView rules read."""
+
+    def __init__(self, analyzer: Analyzer, path: str, columns: Columns,
+                 flagged: dict[int, LineResult], loader: Callable[[int], str], bom: bool,
+                 file_size: int) -> None:
+        self.analyzer = analyzer
+        self.run = analyzer.run
+        self.path: str | None = path
+        self.columns = columns
+        self.flagged = flagged
+        self._loader = loader
+        self.bom = bom
+        self.file_size = file_size
+        self.counterpart: Any = None  # a LeanDocument or Document (the validation file)
+        self._memo: dict[str, Any] = {}
+
+    # -- lines ---------------------------------------------------------------------------
+
+    @property
+    def line_count(self) -> int:
+        return len(self.columns)
+
+    @property
+    def example_count(self) -> int:
+        return self._count("examples", lambda: self.columns.kinds.count(OBJECT))
+
+    @property
+    def byte_size(self) -> int:
+        return self.file_size
+
+    def line_text(self, line: int) -> str:
+        return self._loader(line)
+
+    def line_ending(self, line: int) -> str:
+        return ENDING_CODES[self.columns.endings[line]]
+
+    def line_kind(self, line: int) -> int:
+        return self.columns.kinds[line]
+
+    def line_keys(self, line: int) -> tuple[bytes | None, bytes | None]:
+        return self.columns.key("exact", line), self.columns.key("target", line)
+
+    def line_result(self, line: int) -> LineResult:
+        """Line ``line``'s result (rebuilt from the columns for a line without problems)."""
+        hit = self.flagged.get(line)
+        return hit if hit is not None else self.columns.result(line)
+
+    def has_bom(self) -> bool:
+        return self.bom
+
+    def counterpart_path(self) -> str | None:
+        return self.counterpart.path if self.counterpart is not None else None
+
+    def is_last_line(self, line: int) -> bool:
+        return line == self.line_count - 1
+
+    # -- dataset indexes -----------------------------------------------------------------
+
+    def _count(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def _examples_of_format(self) -> Iterator[tuple[int, int]]:
+        """(line, format code) of each example with a format."""
+        kinds, formats = self.columns.kinds, self.columns.formats
+        return ((i, f) for i, (k, f) in enumerate(zip(kinds, formats)) if k == OBJECT and f)
+
+    def format_counts(self) -> Mapping[str, int]:
+        def compute() -> dict[str, int]:
+            counts = Counter(f for _, f in self._examples_of_format())
+            return {FORMAT_CODES[f] or "": n for f, n in counts.items()}
+        result: dict[str, int] = self._count("formats", compute)
+        return result
+
+    def dataset_format(self) -> str | None:
+        configured = self.run.settings.format
+        if configured in fm.FORMATS:
+            return configured
+        if configured == "none":
+            return None
+        counts = self.format_counts()
+        if not counts:
+            return None
+        best = max(counts.values())
+        tied = [f for f, c in counts.items() if c == best]
+        if len(tied) == 1:
+            return tied[0]
+        return min(tied, key=lambda f: next(self.lines_of_format(f)))
+
+    def lines_of_format(self, fmt: str) -> Iterator[int]:
+        code = FORMAT_CODES.index(fmt)
+        return (i for i, f in self._examples_of_format() if f == code)
+
+    def duplicate_groups(self, kind: str) -> Iterator[list[int]]:
+        column = "exact" if kind == "exact" else "norm"
+        groups: list[list[int]] = self._count(
+            f"groups-{column}", lambda: _groups(getattr(self.columns, column), self.line_count))
+        return iter(groups)
+
+    def conflicting_groups(self) -> Iterator[list[int]]:
+        def compute() -> list[list[int]]:
+            out = []
+            for group in _groups(self.columns.prompt, self.line_count):
+                if len({self.columns.key("target", i) for i in group}) > 1:
+                    out.append(group)
+            return out
+        groups: list[list[int]] = self._count("conflicts", compute)
+        return iter(groups)
+
+    def target_variety(self) -> tuple[int, int]:
+        """(distinct targets, examples with a target); targets told apart by 64 bits of their
+        key (two different targets sharing them: about 1 in 10^8 at 1M examples)."""
+        def compute() -> tuple[int, int]:
+            halves = array("Q")
+            halves.frombytes(bytes(self.columns.target))
+            no_key = int.from_bytes(NO_KEY[:8], "little")
+            ordered = sorted(v for v in halves[::2] if v != no_key)
+            distinct = sum(1 for a, b in zip(ordered, ordered[1:]) if a != b) + bool(ordered)
+            return distinct, len(ordered)
+        variety: tuple[int, int] = self._count("targets", compute)
+        return variety
+
+    def image_example_count(self) -> int:
+        def compute() -> int:
+            c = self.columns
+            return sum(1 for k, n in zip(c.kinds, c.n_images) if k == OBJECT and n)
+        count: int = self._count("images", compute)
+        return count
+
+    def invalid_line_count(self) -> int:
+        count: int = self._count("invalid", lambda: self.columns.kinds.count(INVALID))
+        return count
+
+    def first_invalid_lines(self, limit: int) -> list[int]:
+        out = []
+        for i, k in enumerate(self.columns.kinds):
+            if k == INVALID:
+                out.append(i)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def counterpart_overlap(self) -> Iterator[tuple[int, int]]:
+        other = self.counterpart
+        if other is None:
+            return
+        for i in range(self.line_count):
+            key = self.columns.key("exact", i)
+            if key is not None:
+                first_other = other.first_line_of_exact_key(key)
+                if first_other is not None:
+                    yield i, first_other
+
+    def first_line_of_exact_key(self, key: bytes) -> int | None:
+        def compute() -> dict[bytes, int]:
+            first: dict[bytes, int] = {}
+            for i in range(self.line_count):
+                k = self.columns.key("exact", i)
+                if k is not None:
+                    first.setdefault(k, i)
+            return first
+        index: dict[bytes, int] = self._count("exact-index", compute)
+        return index.get(key)
+
+    # -- diagnostics and summary ---------------------------------------------------------
+
+    def diagnostics(self) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        last = self.line_count - 1
+        for line in sorted(self.flagged):
+            r = self.flagged[line]
+            if not r.problems or (line == last and r.kind == BLANK):
+                continue
+            if r.placed is None:
+                text = self.line_text(line)
+                r.placed = tuple(place_problem(self, text, p, 0) for p in r.problems)
+            out.extend(_moved(d, line) for d in r.placed)
+        suppressed: list[tuple[int, int]] = []
+        for active in self.analyzer.rules.dataset:
+            try:
+                found = list(active.rule.check(self, active.options))
+            except Exception as ex:  # noqa: BLE001 - a rule bug must not take the file down
+                found = [Problem(active.rule.code, f"internal error: {ex}", line=0,
+                                 severity=Severity.WARNING)]
+            for p in found:
+                if p.severity is None:
+                    p.severity = active.severity
+                if p.data and "suppress" in p.data:
+                    first, end = p.data["suppress"]
+                    suppressed.append((first, end))
+                line = max(0, min(p.line if p.line is not None else 0, last))
+                out.append(place_problem(self, self.line_text(line), p, line))
+        if suppressed:
+            out = [d for d in out if not _is_suppressed(d, suppressed)]
+        out.sort(key=_SORT_KEY)
+        return out
+
+    def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None]
+                        ) -> Counter[int]:
+        """Token totals -> examples; examples not counted yet are counted with ``count``."""
+        hist: Counter[int] = Counter()
+        todo: list[tuple[int, LineResult, str]] = []
+        for i, _ in self._examples_of_format():
+            n = self.columns.tokens[i]
+            if n >= 0:
+                hist[n] += 1
+            else:
+                todo.append((i, self.line_result(i), self.line_text(i)))
+        if todo:
+            count([(r, text) for _, r, text in todo])
+            for i, r, _ in todo:
+                if r.tokens is not None:
+                    self.columns.tokens[i] = r.tokens
+                    hist[r.tokens] += 1
+        return hist
+
+    def token_stats(self, num_threads: int = 2) -> dict[str, Any]:
+        from tunelint.stats import token_stats
+
+        return token_stats(self, num_threads=num_threads)
+
+    def summary(self, with_tokens: bool = False, diagnostics: Iterable[Diagnostic] | None = None
+                ) -> Summary:
+        diags = self.diagnostics() if diagnostics is None else diagnostics
+        sev = Counter(d.severity for d in diags)
+        c = self.columns
+        n = self.line_count
+        s = Summary(
+            path=self.path,
+            lines=n - (1 if n > 1 and c.kinds[-1] == BLANK else 0),
+            examples=self.example_count,
+            formats=dict(self.format_counts()),
+            dataset_format=self.dataset_format(),
+            errors=sev.get(Severity.ERROR, 0),
+            warnings=sev.get(Severity.WARNING, 0),
+            infos=sev.get(Severity.INFO, 0) + sev.get(Severity.HINT, 0),
+            model=self.run.settings.model,
+            profile=self.run.settings.profile,
+            images=self.image_example_count(),
+        )
+        messages = Counter(m for k, m in zip(c.kinds, c.n_messages) if k == OBJECT)
+        if messages:
+            s.messages_per_example = _counter_stats(messages)
+        if with_tokens:
+            s.tokens = self.token_stats()
+        return s
+
+
+def _moved(d: Diagnostic, line: int) -> Diagnostic:
+    from tunelint.engine import _at_line
+
+    return _at_line(d, line)
