@@ -32,7 +32,7 @@ from tunelint.engine import Analyzer, LineResult
 from tunelint.lean import Columns, LeanDocument
 
 BLOCK = 8 << 20
-TOKEN_BATCH = 5_000
+TOKEN_BATCH = 1_000  # lines: their parsed objects are held while counted
 TOKEN_THREADS = os.cpu_count() or 1
 # Below this size one process is faster than starting workers.
 PARALLEL_MIN_BYTES = 8 << 20

@@ -114,6 +114,10 @@ def special_tokens(name: str) -> frozenset[str]:
 # Strings worth remembering are the repeated ones (system prompts, tool definitions); a long
 # one is rarely repeated, and keeping it would hold its text (a 100 MB file's long examples).
 CACHE_MAX_CHARS = 16_384
+# The cache holds the text of what it remembers: past this many characters in all it starts
+# over (a whole-file count would otherwise keep most of the file's short strings).
+CACHE_TOTAL_CHARS = 4_000_000
+PREFETCH_SLICE = 2_000
 
 
 class TokenCounter:
@@ -124,7 +128,8 @@ class TokenCounter:
         self._enc: tiktoken.Encoding | None = None
         self._cache: dict[str, int] = {}
         self._cache_size = cache_size
-        self._prefetched_long: dict[str, int] = {}
+        self._cache_chars = 0
+        self._batch: dict[str, int] = {}  # what the current prefetch counted
 
     @property
     def enc(self) -> tiktoken.Encoding:
@@ -136,38 +141,45 @@ class TokenCounter:
         if not text:
             return 0
         hit = self._cache.get(text)
-        if hit is None and self._prefetched_long:
-            hit = self._prefetched_long.get(text)
+        if hit is None and self._batch:
+            hit = self._batch.get(text)
         if hit is not None:
             return hit
         n = len(self.enc.encode_ordinary(text))
         if len(text) <= CACHE_MAX_CHARS:
-            if len(self._cache) >= self._cache_size:
-                self._cache.clear()
-            self._cache[text] = n
+            self._remember(text, n)
         return n
+
+    def _remember(self, text: str, n: int) -> None:
+        if len(self._cache) >= self._cache_size or self._cache_chars > CACHE_TOTAL_CHARS:
+            self._cache = {}
+            self._cache_chars = 0
+        self._cache[text] = n
+        self._cache_chars += len(text)
 
     def forget(self) -> None:
         """Drop the cache of counted strings (after a whole file: it holds their text)."""
         self._cache = {}
+        self._cache_chars = 0
 
     def prefetch(self, texts: Iterable[str], num_threads: int = 2) -> None:
         """Batch-encode strings not yet cached, with tiktoken's threads (whole-file stats)."""
         todo = list({t for t in texts if t and t not in self._cache})
-        if not todo:
-            return
-        encoded = self.enc.encode_ordinary_batch(todo, num_threads=num_threads)
-        if len(self._cache) + len(todo) > self._cache_size:
-            self._cache.clear()
-        for text, toks in zip(todo, encoded):
-            if len(text) <= CACHE_MAX_CHARS:
-                self._cache[text] = len(toks)
-            else:
-                self._prefetched_long[text] = len(toks)
+        # tiktoken returns every token id as a Python int: a slice at a time keeps that to a few
+        # MB (50k strings at once held ~200 MB of ints only to take their lengths).
+        for at in range(0, len(todo), PREFETCH_SLICE):
+            part = todo[at:at + PREFETCH_SLICE]
+            counts = [len(t) for t in self.enc.encode_ordinary_batch(part,
+                                                                     num_threads=num_threads)]
+            for text, n in zip(part, counts):
+                # Kept for this batch whatever the cache does; the short ones also stay after.
+                self._batch[text] = n
+                if len(text) <= CACHE_MAX_CHARS:
+                    self._remember(text, n)
 
     def end_batch(self) -> None:
-        """Forget the long strings a prefetch counted (kept only until their batch is done)."""
-        self._prefetched_long = {}
+        """Forget what the prefetches of a batch counted (the cache keeps the short ones)."""
+        self._batch = {}
 
 
 class DeferredCounter(TokenCounter):
@@ -182,6 +194,7 @@ class DeferredCounter(TokenCounter):
     def forget(self) -> None:
         """Drop the cache of counted strings (after a whole file: it holds their text)."""
         self._cache = {}
+        self._cache_chars = 0
 
     def prefetch(self, texts: Iterable[str], num_threads: int = 2) -> None:
         raise TokensDeferred()
