@@ -59,8 +59,9 @@ CHUNK_CHARS = 4_000_000
 STATS_DELAY_S = 1.0
 STATS_DELAY_BIG_S = 5.0
 STATS_BIG_LINES = 20_000
-# Examples per request to the token worker: bounds the memory of handing a big file over.
-TOKEN_BATCH = 10_000
+# Examples per request to the token worker: bounds the memory of handing a big file over, and
+# how long a hover waits behind the whole-file count (one request at a time).
+TOKEN_BATCH = 2_000
 CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
 SHOW_REPORT = "tunelint.showReport"
 
