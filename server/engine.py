@@ -714,20 +714,9 @@ class Document:
         return line == len(self.entries) - 1
 
     def dataset_format(self) -> str | None:
-        configured = self.run.settings.format
-        if configured in fm.FORMATS:
-            return configured
-        if configured == "none":
-            return None
-        counts = self.format_counts()
-        if not counts:
-            return None
-        # Majority; ties go to the format of the earliest line (stable for users).
-        best = max(counts.values())
-        tied = [f for f, c in counts.items() if c == best]
-        if len(tied) == 1:
-            return tied[0]
-        return min(tied, key=lambda f: min(self._idx(e) for e in self._format_lines[f]))
+        return choose_dataset_format(
+            self.run.settings.format, self.format_counts(),
+            lambda f: min(self._idx(e) for e in self._format_lines[f]))
 
     def format_counts(self) -> Mapping[str, int]:
         return {f: len(s) for f, s in self._format_lines.items() if s}
@@ -816,23 +805,7 @@ class Document:
             hit = self._dataset_out.get(active.rule.code)
             if hit is not None and hit[0] == stamp:
                 return hit[1], hit[2]
-        try:
-            problems = list(active.rule.check(self, active.options))
-        except Exception as ex:  # noqa: BLE001
-            log.exception("dataset rule %s failed", active.rule.code)
-            problems = [Problem(active.rule.code, f"internal error: {ex}", line=0,
-                                severity=Severity.WARNING)]
-        placed: list[Diagnostic] = []
-        hidden: list[tuple[int, int]] = []
-        for p in problems:
-            if p.severity is None:
-                p.severity = active.severity
-            if p.data and "suppress" in p.data:
-                first, last_suppressed = p.data["suppress"]
-                hidden.append((first, last_suppressed))
-            line = p.line if p.line is not None else 0
-            line = max(0, min(line, last))
-            placed.append(self._place(self.line_text(line), p, line))
+        placed, hidden = run_dataset_rule(self, active, last)
         if reads is not None:
             self._dataset_out[active.rule.code] = (stamp, placed, hidden)
         return placed, hidden
@@ -855,27 +828,12 @@ class Document:
 
     def summary(self, with_tokens: bool = False, diagnostics: Sequence[Diagnostic] | None = None
                 ) -> Summary:
-        diags = self.diagnostics() if diagnostics is None else diagnostics
-        sev = Counter(d.severity for d in diags)
-        s = Summary(
-            path=self.path,
-            lines=len(self.entries) - (1 if len(self.entries) > 1
-                                       and self.entries[-1].result.kind == BLANK else 0),
-            examples=self._objects,
-            formats=dict(self.format_counts()),
-            dataset_format=self.dataset_format(),
-            errors=sev.get(Severity.ERROR, 0),
-            warnings=sev.get(Severity.WARNING, 0),
-            infos=sev.get(Severity.INFO, 0) + sev.get(Severity.HINT, 0),
-            model=self.run.settings.model,
-            profile=self.run.settings.profile,
-            images=self._image_examples,
-        )
-        if self._message_counts:
-            s.messages_per_example = _counter_stats(self._message_counts)
-        if with_tokens:
-            s.tokens = self.token_stats()
-        return s
+        n = len(self.entries)
+        return build_summary(
+            self, self.diagnostics() if diagnostics is None else diagnostics, with_tokens,
+            lines=n - (1 if n > 1 and self.entries[-1].result.kind == BLANK else 0),
+            examples=self._objects, images=self._image_examples,
+            message_counts=self._message_counts)
 
     def tokens_to_count(self) -> list[tuple[LineResult, str]]:
         """(result, text) of the examples whose tokens are not known yet."""
@@ -921,6 +879,68 @@ def _counter_stats(counts: Counter[int]) -> dict[str, float]:
             median = (lower + v) / 2 if lower is not None else float(v)
             break
     return {"min": values[0], "max": values[-1], "mean": round(mean, 2), "median": median}
+
+
+def build_summary(doc: Any, diagnostics: Iterable[Diagnostic], with_tokens: bool, *, lines: int,
+                  examples: int, images: int, message_counts: Counter[int]) -> Summary:
+    """The dataset summary of a Document or LeanDocument, from the counts each keeps."""
+    sev = Counter(d.severity for d in diagnostics)
+    s = Summary(
+        path=doc.path,
+        lines=lines,
+        examples=examples,
+        formats=dict(doc.format_counts()),
+        dataset_format=doc.dataset_format(),
+        errors=sev.get(Severity.ERROR, 0),
+        warnings=sev.get(Severity.WARNING, 0),
+        infos=sev.get(Severity.INFO, 0) + sev.get(Severity.HINT, 0),
+        model=doc.run.settings.model,
+        profile=doc.run.settings.profile,
+        images=images,
+    )
+    if message_counts:
+        s.messages_per_example = _counter_stats(message_counts)
+    if with_tokens:
+        s.tokens = doc.token_stats()
+    return s
+
+
+def choose_dataset_format(configured: str | None, counts: Mapping[str, int],
+                          first_line: Callable[[str], int]) -> str | None:
+    """The configured format, else the format of most examples (a tie goes to the format of
+    the earliest line, which keeps it stable for users)."""
+    if configured in fm.FORMATS:
+        return configured
+    if configured == "none" or not counts:
+        return None
+    best = max(counts.values())
+    tied = [f for f, c in counts.items() if c == best]
+    if len(tied) == 1:
+        return tied[0]
+    return min(tied, key=first_line)
+
+
+def run_dataset_rule(doc: Any, active: ActiveRule, last: int
+                     ) -> tuple[list[Diagnostic], list[tuple[int, int]]]:
+    """One dataset rule's findings placed, and the line ranges they suppress (a pretty-printed
+    object's lines are one finding, not one per line). ``doc``: a Document or LeanDocument."""
+    try:
+        problems = list(active.rule.check(doc, active.options))
+    except Exception as ex:  # noqa: BLE001 - a rule bug must not take the file down
+        log.exception("dataset rule %s failed", active.rule.code)
+        problems = [Problem(active.rule.code, f"internal error: {ex}", line=0,
+                            severity=Severity.WARNING)]
+    placed: list[Diagnostic] = []
+    hidden: list[tuple[int, int]] = []
+    for p in problems:
+        if p.severity is None:
+            p.severity = active.severity
+        if p.data and "suppress" in p.data:
+            first, end = p.data["suppress"]
+            hidden.append((first, end))
+        line = max(0, min(p.line if p.line is not None else 0, last))
+        placed.append(place_problem(doc, doc.line_text(line), p, line))
+    return placed, hidden
 
 
 def place_problem(doc: Any, text: str, p: Problem, line: int) -> Diagnostic:

@@ -24,11 +24,13 @@ from tunelint.engine import (
     Analyzer,
     LineResult,
     Summary,
-    _counter_stats,
     _is_suppressed,
+    build_summary,
+    choose_dataset_format,
     place_problem,
+    run_dataset_rule,
 )
-from tunelint.problems import Diagnostic, Problem, Severity
+from tunelint.problems import Diagnostic
 
 FORMAT_CODES: tuple[str | None, ...] = (None, *fm.FORMATS)
 ENDING_CODES = ("", "\n", "\r\n", "\r")
@@ -238,19 +240,8 @@ class LeanDocument:
         return result
 
     def dataset_format(self) -> str | None:
-        configured = self.run.settings.format
-        if configured in fm.FORMATS:
-            return configured
-        if configured == "none":
-            return None
-        counts = self.format_counts()
-        if not counts:
-            return None
-        best = max(counts.values())
-        tied = [f for f, c in counts.items() if c == best]
-        if len(tied) == 1:
-            return tied[0]
-        return min(tied, key=lambda f: next(self.lines_of_format(f)))
+        return choose_dataset_format(self.run.settings.format, self.format_counts(),
+                                     lambda f: next(self.lines_of_format(f)))
 
     def lines_of_format(self, fmt: str) -> Iterator[int]:
         code = FORMAT_CODES.index(fmt)
@@ -342,19 +333,9 @@ class LeanDocument:
             out.extend(_moved(d, line) for d in r.placed)
         suppressed: list[tuple[int, int]] = []
         for active in self.analyzer.rules.dataset:
-            try:
-                found = list(active.rule.check(self, active.options))
-            except Exception as ex:  # noqa: BLE001 - a rule bug must not take the file down
-                found = [Problem(active.rule.code, f"internal error: {ex}", line=0,
-                                 severity=Severity.WARNING)]
-            for p in found:
-                if p.severity is None:
-                    p.severity = active.severity
-                if p.data and "suppress" in p.data:
-                    first, end = p.data["suppress"]
-                    suppressed.append((first, end))
-                line = max(0, min(p.line if p.line is not None else 0, last))
-                out.append(place_problem(self, self.line_text(line), p, line))
+            found, hidden = run_dataset_rule(self, active, last)
+            out.extend(found)
+            suppressed.extend(hidden)
         if suppressed:
             out = [d for d in out if not _is_suppressed(d, suppressed)]
         out.sort(key=_SORT_KEY)
@@ -386,29 +367,13 @@ class LeanDocument:
 
     def summary(self, with_tokens: bool = False, diagnostics: Iterable[Diagnostic] | None = None
                 ) -> Summary:
-        diags = self.diagnostics() if diagnostics is None else diagnostics
-        sev = Counter(d.severity for d in diags)
         c = self.columns
         n = self.line_count
-        s = Summary(
-            path=self.path,
+        return build_summary(
+            self, self.diagnostics() if diagnostics is None else diagnostics, with_tokens,
             lines=n - (1 if n > 1 and c.kinds[-1] == BLANK else 0),
-            examples=self.example_count,
-            formats=dict(self.format_counts()),
-            dataset_format=self.dataset_format(),
-            errors=sev.get(Severity.ERROR, 0),
-            warnings=sev.get(Severity.WARNING, 0),
-            infos=sev.get(Severity.INFO, 0) + sev.get(Severity.HINT, 0),
-            model=self.run.settings.model,
-            profile=self.run.settings.profile,
-            images=self.image_example_count(),
-        )
-        messages = Counter(m for k, m in zip(c.kinds, c.n_messages) if k == OBJECT)
-        if messages:
-            s.messages_per_example = _counter_stats(messages)
-        if with_tokens:
-            s.tokens = self.token_stats()
-        return s
+            examples=self.example_count, images=self.image_example_count(),
+            message_counts=Counter(m for k, m in zip(c.kinds, c.n_messages) if k == OBJECT))
 
 
 def _moved(d: Diagnostic, line: int) -> Diagnostic:
