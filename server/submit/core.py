@@ -38,6 +38,9 @@ FILES_API_LIMIT = 512 * 1024 * 1024  # larger files go through the Uploads API
 UPLOAD_PART_SIZE = 64 * 1024 * 1024
 SEED_MAX = 2_147_483_647
 MAX_RETRY_AFTER = 120.0
+# How far a server's clock may run behind ours when looking for a dropped upload; small, so a
+# file uploaded just before (other content of the same name and size) is not taken for it.
+CLOCK_SKEW_S = 5
 JSONL_MIME = "text/jsonl"
 
 
@@ -609,13 +612,57 @@ class Submitter:
         if size > self.files_api_limit:
             file_id = self._upload_in_parts(dataset)
         else:
-            f = self.call(f"uploading {dataset.name}", self.client.files.create,
-                          file=(dataset.name, dataset.data, "application/jsonl"),
-                          purpose="fine-tune")
-            file_id = f.id
+            file_id = self.call(f"uploading {dataset.name}", self._create_file(dataset))
         self.state.record_file(ident, dataset.sha256, file_id, dataset.name, size)
         self.reporter.progress("upload", f"{dataset.name} uploaded as {file_id}", 100)
         return file_id
+
+    def _create_file(self, dataset: Dataset) -> Callable[[], str]:
+        """One files.create attempt, safe to repeat after a dropped connection.
+
+        A request whose connection dropped may still have been stored. Before sending it again
+        the attempt looks for the file it would have made (same name and size, created since
+        the first try) and takes that one instead of uploading the data twice.
+        """
+        import openai
+
+        started = time.time()
+        dropped = False
+
+        def attempt() -> str:
+            nonlocal dropped
+            if dropped:
+                found = self._find_upload(dataset.name, len(dataset.data), started)
+                if found is not None:
+                    self.reporter.info(f"{dataset.name}: the dropped upload arrived as {found} "
+                                       "(same name and size); using it, not uploading again")
+                    return found
+            try:
+                f = self.client.files.create(
+                    file=(dataset.name, dataset.data, "application/jsonl"), purpose="fine-tune")
+            except openai.APIConnectionError:
+                dropped = True
+                raise
+            return str(f.id)
+
+        return attempt
+
+    def _find_upload(self, name: str, size: int, since: float) -> str | None:
+        import openai
+
+        try:
+            page = self.client.files.list(purpose="fine-tune", order="desc", limit=100)
+        except openai.OpenAIError:
+            return None  # cannot tell: upload again rather than guess
+        # Files uploaded for other content we know of are not the dropped one.
+        known = self.state.file_ids(self.endpoint.identity())
+        for f in getattr(page, "data", None) or []:
+            created = getattr(f, "created_at", None) or 0
+            if (getattr(f, "filename", None) == name and getattr(f, "bytes", None) == size
+                    and created >= since - CLOCK_SKEW_S and str(f.id) not in known
+                    and getattr(f, "status", None) not in ("error", "deleted")):
+                return str(f.id)
+        return None
 
     def _still_there(self, file_id: str, size: int) -> bool:
         import openai

@@ -70,6 +70,12 @@ class State:
         entry = self._load()["files"].get(f"{endpoint}|{sha256}")
         return dict(entry) if isinstance(entry, dict) else None
 
+    def file_ids(self, endpoint: str) -> set[str]:
+        """Every file id recorded for this endpoint (whatever the content)."""
+        prefix = f"{endpoint}|"
+        return {str(v.get("file_id")) for k, v in self._load()["files"].items()
+                if k.startswith(prefix) and isinstance(v, dict)}
+
     def record_file(self, endpoint: str, sha256: str, file_id: str, name: str, size: int) -> None:
         with self._lock:
             data = self._load()

@@ -32,6 +32,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     drop: bool = False
+    after: bool = False  # with drop: handle the request first (it arrives; its answer is lost)
     delay: float = 0.0  # seconds before answering (for client timeouts)
     times: int = 1
 
@@ -133,6 +134,15 @@ class FakeOpenAI:
             self.files[fid] = obj
             self.file_data[fid] = data
             return 200, {}, obj
+        if parts == ["files"] and method == "GET":
+            files = [f for f in self.files.values()
+                     if "purpose" not in query or f["purpose"] == query["purpose"]]
+            files.sort(key=lambda f: (f["created_at"], f["id"]),
+                       reverse=query.get("order", "desc") == "desc")
+            files = files[:int(query.get("limit", 10000))]
+            return 200, {}, {"object": "list", "data": files, "has_more": False,
+                             "first_id": files[0]["id"] if files else None,
+                             "last_id": files[-1]["id"] if files else None}
         if len(parts) == 2 and parts[0] == "files" and method == "GET":
             obj = self.files.get(parts[1])
             return (200, {}, obj) if obj else (404, {}, _error("No such File object", "id"))
@@ -295,6 +305,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.drop:
+            if fault.after:
+                fake.handle(method, path, query, headers, body)
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)

@@ -131,6 +131,14 @@ def test_upload_goes_through_the_files_api(setup, tmp_path):
     assert isinstance(file_id, str) and file_id
 
 
+def test_looking_for_a_dropped_upload_is_a_request_the_spec_accepts(setup):
+    # After a dropped upload the submitter lists recent files; Prism validates that request
+    # and answers with an example list, in which no file matches this name.
+    endpoint, sub, _ = setup
+    assert sub._find_upload("no-such-name.jsonl", 123, since=0.0) is None
+    assert sub.client.files.list(purpose="fine-tune", order="desc", limit=100).data is not None
+
+
 def test_supervised_job_with_every_parameter(setup, tmp_path):
     endpoint, sub, sleeps = setup
     train = write(tmp_path / "train.jsonl", chat_lines())

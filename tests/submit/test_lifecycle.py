@@ -262,6 +262,33 @@ def test_dropped_connection_is_retried(fake, env, train):
     assert any("connection problem; retrying" in line for line in rec.lines)
 
 
+def test_a_dropped_upload_that_arrived_is_not_uploaded_again(fake, env, train):
+    sub, rec = make_submitter(fake, env)
+    fake.fault("POST", "/v1/files", drop=True, after=True)  # stored, but the answer is lost
+    result = sub.submit(plan_for(fake, train))
+    assert fake.count("POST", "/v1/files") == 1 and fake.file_uploads == 1
+    (file_id,) = fake.files
+    assert fake.job_bodies[-1]["training_file"] == file_id == result.file_id
+    assert any("dropped upload arrived as " + file_id in line for line in rec.lines)
+
+
+def test_a_dropped_upload_that_never_arrived_is_sent_again(fake, env, train, tmp_path):
+    # An earlier upload of other content with the same name and size is not taken for it.
+    other = tmp_path / "other" / "train.jsonl"
+    other.parent.mkdir()
+    data = train.read_bytes()
+    other.write_bytes(data.replace(b"e", b"a", 1))
+    assert len(other.read_bytes()) == len(data) and other.read_bytes() != data
+    sub, rec = make_submitter(fake, env)
+    earlier = sub.upload(Dataset.from_path(str(other)))
+    fake.fault("POST", "/v1/files", drop=True)  # lost before the server read it
+    result = sub.submit(plan_for(fake, train))
+    assert fake.count("POST", "/v1/files") == 3 and fake.file_uploads == 2
+    assert result.file_id != earlier
+    assert fake.file_data[result.file_id] == data
+    assert not any("dropped upload arrived" in line for line in rec.lines)
+
+
 def test_network_down_is_a_clear_api_error(env, train, capsys):
     server = FakeOpenAI(FAKE_KEY).start()
     url = server.base_url
