@@ -12,6 +12,7 @@ only the lines whose hash the cache does not know are analysed.
 from __future__ import annotations
 
 import bisect
+import functools
 import multiprocessing
 import os
 import pickle
@@ -29,7 +30,8 @@ import xxhash
 from tunelint import __version__
 from tunelint.config import Settings
 from tunelint.engine import Analyzer, LineResult
-from tunelint.lean import Columns, LeanDocument
+from tunelint.lean import ENDING_CODES, KEY_BYTES, Columns, LeanDocument
+from tunelint.memory import map_large_blocks
 
 BLOCK = 8 << 20
 TOKEN_BATCH = 1_000  # lines: their parsed objects are held while counted
@@ -38,6 +40,7 @@ TOKEN_THREADS = os.cpu_count() or 1
 PARALLEL_MIN_BYTES = 8 << 20
 RANGE_BYTES = 16 << 20
 CACHE_DIR = ".tunelint_cache"
+CACHE_FORMAT = 2
 BOM = b"\xef\xbb\xbf"
 
 
@@ -48,6 +51,7 @@ _progress: Any = None
 def _init_worker(progress: Any) -> None:
     global _progress
     _progress = progress
+    map_large_blocks()
 
 
 def _advance(n: int) -> None:
@@ -67,8 +71,9 @@ class Chunk:
 
 
 class ResultsCache:
-    """A file's results from its last check: its columns, the full results of its lines with
-    problems (by line hash), and its line hashes sorted, to find a line that moved."""
+    """A file's results from its last check: its columns and the full results of its lines
+    with problems (by line hash); its line hashes are sorted on first use, to find a line that
+    moved (a file checked unchanged never needs that)."""
 
     def __init__(self, columns: Columns, flagged: dict[int, LineResult], file_size: int,
                  bom: bool) -> None:
@@ -76,21 +81,21 @@ class ResultsCache:
         self.flagged = flagged  # line hash -> result
         self.file_size = file_size
         self.bom = bom
-        hashes = columns.hashes
-        order = sorted(range(len(hashes)), key=hashes.__getitem__)
-        self.order = array("Q", order)
-        self.sorted_hashes = array("Q", (hashes[i] for i in order))
+        self._order: array | None = None
+        self._sorted: array | None = None
 
     def row(self, line_hash: int) -> int | None:
         """A row of the columns whose line has this hash."""
-        k = bisect.bisect_left(self.sorted_hashes, line_hash)
-        if k < len(self.sorted_hashes) and self.sorted_hashes[k] == line_hash:
-            return int(self.order[k])
+        if self._order is None or self._sorted is None:
+            hashes = self.columns.hashes
+            order = sorted(range(len(hashes)), key=hashes.__getitem__)
+            self._order = array("Q", order)
+            self._sorted = array("Q", (hashes[i] for i in order))
+            del order
+        k = bisect.bisect_left(self._sorted, line_hash)
+        if k < len(self._sorted) and self._sorted[k] == line_hash:
+            return int(self._order[k])
         return None
-
-    def same_file(self, columns: Columns, file_size: int, bom: bool) -> bool:
-        return (file_size == self.file_size and bom == self.bom
-                and columns.hashes == self.columns.hashes)
 
 
 def iter_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes, bytes]]:
@@ -238,6 +243,126 @@ def _same_lines(path: str, cached: Columns) -> bool:
     return n + 1 == len(hashes) and hashes[n] == xxhash.xxh3_64_intdigest(carry)
 
 
+def _scan_lines(path: str) -> Columns:
+    """The file's line table (hashes, offsets, lengths, line ends), in the rows the columns use:
+    after a final line end, the empty segment. Raises NeedsFullRead on a lone CR."""
+    table = Columns()
+    hashes, offsets, lengths, endings = table.hashes, table.offsets, table.lengths, table.endings
+    carry = b""
+    base = 0  # file offset of carry[0]
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(BLOCK)
+            if not block:
+                break
+            data = carry + block
+            lines = data.split(b"\n")
+            carry = lines.pop()
+            pos = base
+            for line in lines:
+                start = pos
+                if start == 0 and line.startswith(BOM):
+                    line, start = line[3:], 3
+                crlf = line.endswith(b"\r")
+                if crlf:
+                    line = line[:-1]
+                if b"\r" in line:
+                    raise NeedsFullRead()
+                hashes.append(xxhash.xxh3_64_intdigest(line))
+                offsets.append(start)
+                lengths.append(len(line))
+                endings.append(2 if crlf else 1)
+                pos = start + len(line) + (2 if crlf else 1)
+            base = pos
+    start = base
+    if start == 0 and carry.startswith(BOM):
+        carry, start = carry[3:], 3
+    if b"\r" in carry:
+        raise NeedsFullRead()
+    hashes.append(xxhash.xxh3_64_intdigest(carry))
+    offsets.append(start)
+    lengths.append(len(carry))
+    endings.append(0)
+    return table
+
+
+# Above this many changed lines an edited file goes through the line-by-line cache path.
+SPLICE_MAX_LINES = 50_000
+SPLICE_SCAN_LINES = 256
+
+
+def _linear_row(hashes: array, line_hash: int) -> int | None:
+    try:
+        return hashes.index(line_hash)
+    except ValueError:
+        return None
+_FACTS = ("kinds", "formats", "n_messages", "n_images", "sizes", "tokens")
+_KEYS = ("exact", "norm", "prompt", "target")
+
+
+def _splice(path: str, cache: ResultsCache, analyzer: Analyzer, with_tokens: bool
+            ) -> tuple[Columns, dict[int, LineResult]] | None:
+    """An edited file from its cache, in place: the lines before and after the edited region
+    keep their cached facts; only the region is analysed. None when the edits are spread too
+    widely for that (the caller then looks each line up)."""
+    new = _scan_lines(path)
+    old = cache.columns
+    n_old, n_new = len(old), len(new.hashes)  # the scan fills only the line table
+    oh, nh, oe, ne = old.hashes, new.hashes, old.endings, new.endings
+    head = 0
+    limit = min(n_old, n_new)
+    while head < limit and oh[head] == nh[head] and oe[head] == ne[head]:
+        head += 1
+    tail = 0
+    while (tail < limit - head and oh[n_old - 1 - tail] == nh[n_new - 1 - tail]
+           and oe[n_old - 1 - tail] == ne[n_new - 1 - tail]):
+        tail += 1
+    if n_new - tail - head > SPLICE_MAX_LINES:
+        return None
+    region = Columns()
+    flagged_region: dict[int, LineResult] = {}
+    pending: list[tuple[int, LineResult, str]] = []
+    # A few lines are looked up by a linear search in C; more, through the sorted index
+    # (building it holds ~80 MB of Python ints for a moment at 1M lines).
+    find = cache.row if n_new - tail - head > SPLICE_SCAN_LINES else functools.partial(
+        _linear_row, oh)
+    with open(path, "rb") as f:
+        for i in range(head, n_new - tail):
+            k = len(region)
+            ending = ENDING_CODES[ne[i]]
+            result = cache.flagged.get(nh[i])
+            row = find(nh[i]) if result is None else None
+            if row is not None:  # a line that moved: its cached facts
+                region.append_row(old, row, new.offsets[i], new.lengths[i], ending, nh[i])
+                if with_tokens and region.tokens[k] < 0 and region.formats[k]:
+                    f.seek(new.offsets[i])
+                    pending.append((k, region.result(k), _decode(f.read(new.lengths[i]))))
+                continue
+            f.seek(new.offsets[i])
+            text = _decode(f.read(new.lengths[i]))
+            if result is None:
+                result = analyzer.analyze_fresh(text)
+            region.append(result, new.offsets[i], new.lengths[i], ending, nh[i])
+            if result.problems:
+                flagged_region[head + k] = result
+            if with_tokens and result.tokens is None and result.format is not None:
+                pending.append((k, result, text))
+    if pending:
+        _count_tokens(analyzer, region, pending)
+    # The cached columns become the new ones: the region's rows replace the old region's.
+    for name in _FACTS:
+        getattr(old, name)[head:n_old - tail] = getattr(region, name)
+    for name in _KEYS:
+        getattr(old, name)[head * KEY_BYTES:(n_old - tail) * KEY_BYTES] = getattr(region, name)
+    old.hashes, old.offsets, old.lengths, old.endings = (new.hashes, new.offsets, new.lengths,
+                                                         new.endings)
+    flagged = {i: r for i, h in enumerate(nh) if (r := cache.flagged.get(h)) is not None}
+    for i in range(head, n_new - tail):
+        flagged.pop(i, None)
+    flagged.update(flagged_region)
+    return old, flagged
+
+
 def _join(columns: Columns, flagged: dict[int, LineResult], chunk: Chunk) -> None:
     base = len(columns)
     columns.extend(chunk.columns)
@@ -251,16 +376,38 @@ def _cache_file(settings: Settings, path: str) -> Path:
 
 
 def _load_cache(file: Path) -> ResultsCache | None:
+    """Read a cache written by _save_cache: a pickled header, then each column's raw bytes."""
     try:
         with open(file, "rb") as f:
-            data = pickle.load(f)
-        return data if isinstance(data, ResultsCache) else None
+            head = pickle.load(f)
+            if not isinstance(head, dict) or head.get("format") != CACHE_FORMAT:
+                return None
+            columns = Columns()
+            for name, (kind, n) in head["columns"].items():
+                column = getattr(columns, name)
+                if isinstance(column, array):
+                    if column.typecode != kind:
+                        return None
+                    column.fromfile(f, n)
+                else:
+                    column += f.read(n)
+                    if len(column) != n:
+                        return None
+            return ResultsCache(columns, head["flagged"], head["file_size"], head["bom"])
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-            ImportError):
+            ImportError, KeyError):
         return None
 
 
 def _save_cache(file: Path, cache: ResultsCache) -> None:
+    """Write the columns' bytes as they are (pickling an array would copy it whole first)."""
+    columns = vars(cache.columns)
+    head = {
+        "format": CACHE_FORMAT, "file_size": cache.file_size, "bom": cache.bom,
+        "flagged": cache.flagged,
+        "columns": {name: (c.typecode if isinstance(c, array) else "bytes", len(c))
+                    for name, c in columns.items()},
+    }
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         ignore = file.parent / ".gitignore"
@@ -268,7 +415,12 @@ def _save_cache(file: Path, cache: ResultsCache) -> None:
             ignore.write_text("*\n")
         fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(cache, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
+            for column in columns.values():
+                if isinstance(column, array):
+                    column.tofile(f)
+                else:
+                    f.write(column)
         os.replace(tmp, file)
     except OSError:
         pass  # a read-only checkout still gets its results, just not cached
@@ -278,6 +430,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                workers: int | None = None, with_tokens: bool = False,
                progress: Callable[[int, int], None] | None = None) -> LeanDocument:
     """Analyse a file on disk into a LeanDocument (raises NeedsFullRead for lone CRs)."""
+    map_large_blocks()  # the columns grow in place instead of leaving holes in the heap
     settings = settings.for_path(path)
     size = os.path.getsize(path)
     cache_file = _cache_file(settings, path)
@@ -290,12 +443,21 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     flagged: dict[int, LineResult] = {}
     with open(path, "rb") as f:
         bom = f.read(3) == BOM
-    if (cache is not None and cache.file_size == size and cache.bom == bom
-            and _same_lines(path, cache.columns)):
+    unchanged = (cache is not None and cache.file_size == size and cache.bom == bom
+                 and _same_lines(path, cache.columns))
+    parent = Analyzer(settings, path)  # the final segment, lines workers deferred, the doc
+    spliced = None
+    if cache is not None and unchanged:
         # The file is unchanged: its results are the cache's, with no per-line work.
         columns = cache.columns
         flagged = {i: cache.flagged[h] for i, h in enumerate(columns.hashes)
                    if h in cache.flagged}
+    elif cache is not None and cache.bom == bom:
+        spliced = _splice(path, cache, parent, with_tokens)
+    if spliced is not None:
+        columns, flagged = spliced
+    elif unchanged:
+        pass
     elif parallel:
         # More ranges than workers: a worker holds one range's results at a time, not half
         # the file's (1M short lines: 774 MB in a worker with one range each).
@@ -320,10 +482,9 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
             _join(columns, flagged, analyze_range(path, settings, 0, size, cache, with_tokens))
         finally:
             _init_worker(None)
+    cache = None  # the old results are in the new columns now; free them before the rest
     if progress:
         progress(size, size)
-    # The parent's own analyzer: the final segment, the lines workers deferred, the document.
-    parent = Analyzer(settings, path)
     if not len(columns) or columns.endings[-1] != 0:
         # The segment after the final line end, as an editor shows it.
         columns.append(parent.analyze(""), size, 0, "", xxhash.xxh3_64_intdigest(b""))
@@ -344,7 +505,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                 del flagged[i]
 
     doc = LeanDocument(parent, path, columns, flagged, load, bom, size)
-    if use_cache and (cache is None or not cache.same_file(columns, size, bom)):
+    if use_cache and not unchanged:
         doc.diagnostics()  # places each line's problems once, so the cache keeps the columns
         _save_cache(cache_file, ResultsCache(
             columns, {columns.hashes[i]: r for i, r in flagged.items()}, size, bom))

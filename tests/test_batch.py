@@ -124,3 +124,63 @@ def test_cache_is_not_reused_when_only_line_ends_and_bom_moved(tmp_path: Path,
     full = Document(Analyzer(settings, str(path)), moved, path=str(path))
     assert _key(lean) == _key(full)
     assert [lean.line_text(i) for i in range(len(lines))] == lines
+
+
+def test_a_broken_cache_is_ignored_and_rewritten(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "train.jsonl"
+    text = "\n".join(_rich_lines()) + "\n"
+    path.write_text(text, encoding="utf-8")
+    settings = settings_from_mapping({})
+    expected = _key(Document(Analyzer(settings, str(path)), text, path=str(path)))
+    batch.check_path(str(path), settings)
+    (cache_file,) = (tmp_path / batch.CACHE_DIR).glob("*.pickle")
+    good = cache_file.read_bytes()
+    for broken in (good[: len(good) - 40], b"not a pickle", b""):
+        cache_file.write_bytes(broken)
+        assert _key(batch.check_path(str(path), settings)) == expected
+        assert cache_file.read_bytes() == good  # written again, whole
+
+
+def test_edited_files_from_the_cache_equal_a_fresh_check(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edits of every kind, each checked through the cache of the previous version (the
+    spliced path for one edited region, the line-by-line path for spread edits)."""
+    import random
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(batch, "SPLICE_MAX_LINES", 6)  # wide edits take the other path
+    monkeypatch.setattr(batch, "SPLICE_SCAN_LINES", 2)  # and moved lines both lookups
+    rng = random.Random(7)
+    pool = _rich_lines() + ["", "[1]", "{", '{"prompt": "x", "completion": " y"}']
+    lines = _rich_lines()
+    settings = settings_from_mapping({})
+    path = tmp_path / "train.jsonl"
+    final_newline = True
+    for step in range(40):
+        op = rng.choice(["replace", "insert", "delete", "append", "newline", "spread", "move"])
+        i = rng.randrange(len(lines))
+        if op == "replace":
+            lines[i] = rng.choice(pool)
+        elif op == "insert":
+            lines.insert(i, rng.choice(pool))
+        elif op == "delete" and len(lines) > 2:
+            del lines[i]
+        elif op == "append":
+            lines.append(rng.choice(pool))
+        elif op == "newline":
+            final_newline = not final_newline
+        elif op == "spread":
+            for j in rng.sample(range(len(lines)), min(8, len(lines))):
+                lines[j] = rng.choice(pool)
+        else:
+            lines.insert(rng.randrange(len(lines)), lines.pop(i))
+        text = "\n".join(lines) + ("\n" if final_newline else "")
+        path.write_text(text, encoding="utf-8")
+        lean = batch.check_path(str(path), settings, with_tokens=step % 5 == 0)
+        full = Document(Analyzer(settings, str(path)), text, path=str(path))
+        assert _key(lean) == _key(full), (step, op)
+        assert lean.summary().to_dict() == full.summary().to_dict(), (step, op)
+        assert [lean.line_text(k) for k in range(lean.line_count)] == \
+            [full.line_text(k) for k in range(full.line_count)]
