@@ -82,7 +82,6 @@ class LineResult:
     n_messages: int = 0
     n_images: int = 0
     size: int = 0
-    token_bound: int = 0
     tokens: int | None = None
     # The problems placed in the line (columns resolved), computed once per distinct text.
     placed: tuple[Diagnostic, ...] | None = None
@@ -246,7 +245,9 @@ class Analyzer:
             self._facts(result, obj, fmt, canonical, text)
             if fmt is not None:
                 ectx = ExampleContext(obj=obj, format=fmt, text=text, run=self.run)
-                ectx.facts["token_bound"] = result.token_bound
+                # Tokens cannot exceed this: exact counting is needed only above the limit.
+                ectx.facts["token_bound"] = fm.token_upper_bound(result.size, result.n_messages,
+                                                                 result.n_images)
                 self._run_all(self.rules.example[fmt], ectx, problems)
                 tokens = ectx.facts.get("tokens")
                 if isinstance(tokens, int):
@@ -267,7 +268,6 @@ class Analyzer:
         msgs = fm._conversation(obj, fmt)
         result.n_messages = len(msgs) if msgs else 0
         result.n_images = fm.count_images(obj) if "image_url" in text else 0
-        result.token_bound = fm.token_upper_bound(result.size, result.n_messages, result.n_images)
 
     def _run_all(self, rules: list[ActiveRule], ctx: Any, problems: list[Problem]) -> None:
         """Run rules with one exception guard for the batch (the common case: no bug).
