@@ -363,10 +363,6 @@ class Entry:
     def text(self) -> str:
         return decode_line(self._raw)
 
-    @text.setter
-    def text(self, value: str) -> None:
-        self._raw = pack_line(value)
-
 
 # A key's lines in a dataset index: the entry alone, or a list once two or more share the key.
 Group = Entry | list[Entry]
@@ -531,10 +527,10 @@ class Document:
 
     def _replace_one(self, line: int, text: str) -> None:
         e = self.entries[line]
-        if e.text == text:
+        packed = pack_line(text)
+        if e._raw == packed:
             return
         self._unindex(e)
-        packed = pack_line(text)
         e._raw = packed
         e.result = self.analyzer.analyze(text, packed)
         self._index(e)
@@ -801,7 +797,7 @@ class Document:
         reads = active.rule.reads
         stamp: tuple[int, ...] = ()
         if reads is not None:
-            stamp = (self._gen["lines"], len(self.entries), *(self._gen[k] for k in reads))
+            stamp = (self._gen["lines"], *(self._gen[k] for k in reads))
             hit = self._dataset_out.get(active.rule.code)
             if hit is not None and hit[0] == stamp:
                 return hit[1], hit[2]
@@ -810,19 +806,12 @@ class Document:
             self._dataset_out[active.rule.code] = (stamp, placed, hidden)
         return placed, hidden
 
-    def _place(self, text: str, p: Problem, line: int) -> Diagnostic:
-        return place_problem(self, text, p, line)
-
     def line_diagnostics(self, line: int) -> list[Diagnostic]:
         """Diagnostics of one line (for hovers and code actions), placed at that line."""
         return [_at_line(d, line) for d in self._placed(self.entries[line], line)]
 
     def _placed(self, e: Entry, line: int) -> tuple[Diagnostic, ...]:
-        r = e.result
-        if r.placed is None:
-            text = e.text
-            r.placed = tuple(self._place(text, p, 0) for p in r.problems)
-        return r.placed
+        return placed_problems(self, e.result, lambda: e.text)
 
     # -- summary ---------------------------------------------------------------------------
 
@@ -941,6 +930,15 @@ def run_dataset_rule(doc: Any, active: ActiveRule, last: int
         line = max(0, min(p.line if p.line is not None else 0, last))
         placed.append(place_problem(doc, doc.line_text(line), p, line))
     return placed, hidden
+
+
+def placed_problems(doc: Any, r: LineResult, text: Callable[[], str]) -> tuple[Diagnostic, ...]:
+    """A line's problems placed at line 0 (``_at_line`` moves them), computed once per distinct
+    text and kept with its result; ``text`` is called only then."""
+    if r.placed is None:
+        line_text = text()
+        r.placed = tuple(place_problem(doc, line_text, p, 0) for p in r.problems)
+    return r.placed
 
 
 def place_problem(doc: Any, text: str, p: Problem, line: int) -> Diagnostic:

@@ -2,11 +2,11 @@
 
 The editor's Document keeps a result object, an entry and dictionary slots per line because it
 edits the file (about 1 KB a line in CPython). The command line reads once, so per line it keeps
-only the facts dataset rules and the summary read, packed in arrays (about 100 bytes a line:
+only the facts dataset rules and the summary read, packed in arrays (about 115 bytes a line:
 kind, format, message and image counts, size, tokens, offset, length, line end, and the four
 16-byte duplicate keys); the few lines with problems keep their full result. Dataset indexes
 (duplicate groups, prompts with different targets) are computed once, by sorting 64-bit halves
-of the keys, when a rule asks for them. A 1M-line file then fits in about 100 MB.
+of the keys, when a rule asks for them. A 1M-line file then fits in about 115 MB.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from tunelint.engine import (
     Analyzer,
     LineResult,
     Summary,
+    _at_line,
     _is_suppressed,
     build_summary,
     choose_dataset_format,
-    place_problem,
+    placed_problems,
     run_dataset_rule,
 )
 from tunelint.problems import Diagnostic
@@ -42,6 +43,8 @@ _SORT_KEY = Diagnostic.sort_key
 class Columns:
     """Per-line facts in arrays, appended line by line (workers) and concatenated (parent)."""
 
+    # What a line's analysis says (the rest is where the line is: offset, length, end, hash).
+    FACTS = ("kinds", "formats", "n_messages", "n_images", "sizes", "tokens")
     KEYS = ("exact", "norm", "prompt", "target")
 
     def __init__(self) -> None:
@@ -72,10 +75,7 @@ class Columns:
         self.n_images.append(r.n_images)
         self.sizes.append(r.size)
         self.tokens.append(-1 if r.tokens is None else r.tokens)
-        self.endings.append(ENDING_CODES.index(ending))
-        self.offsets.append(offset)
-        self.lengths.append(length)
-        self.hashes.append(line_hash)
+        self._place(offset, length, ending, line_hash)
         self.exact += r.exact_key or NO_KEY
         self.norm += r.norm_key or NO_KEY
         self.prompt += r.prompt_key or NO_KEY
@@ -84,21 +84,18 @@ class Columns:
     def append_row(self, src: Columns, row: int, offset: int, length: int, ending: str,
                    line_hash: int) -> None:
         """Append row ``row`` of ``src`` (the same line, found in a cache), at a new place."""
-        self.kinds.append(src.kinds[row])
-        self.formats.append(src.formats[row])
-        self.n_messages.append(src.n_messages[row])
-        self.n_images.append(src.n_images[row])
-        self.sizes.append(src.sizes[row])
-        self.tokens.append(src.tokens[row])
+        for name in self.FACTS:
+            getattr(self, name).append(getattr(src, name)[row])
+        self._place(offset, length, ending, line_hash)
+        at = slice(row * KEY_BYTES, (row + 1) * KEY_BYTES)
+        for name in self.KEYS:
+            getattr(self, name).extend(getattr(src, name)[at])
+
+    def _place(self, offset: int, length: int, ending: str, line_hash: int) -> None:
         self.endings.append(ENDING_CODES.index(ending))
         self.offsets.append(offset)
         self.lengths.append(length)
         self.hashes.append(line_hash)
-        at = slice(row * KEY_BYTES, (row + 1) * KEY_BYTES)
-        self.exact += src.exact[at]
-        self.norm += src.norm[at]
-        self.prompt += src.prompt[at]
-        self.target += src.target[at]
 
     def result(self, i: int) -> LineResult:
         """Line i's facts as a LineResult (without problems: those are kept apart)."""
@@ -140,10 +137,7 @@ def _groups(keys: bytearray, n: int) -> list[list[int]]:
     """
     if n < 2:
         return []
-    halves = array("Q")
-    halves.frombytes(bytes(keys))
-    low = halves[::2]
-    no_key = int.from_bytes(NO_KEY[:8], "little")
+    low = _low_halves(keys)
     ordered = sorted(low)
     repeated: set[int] = set()
     for a, b in zip(ordered, ordered[1:]):
@@ -156,10 +150,18 @@ def _groups(keys: bytearray, n: int) -> list[list[int]]:
     for i, v in enumerate(low):
         if v in repeated:
             k = bytes(keys[i * KEY_BYTES:(i + 1) * KEY_BYTES])
-            if k == NO_KEY and v == no_key:
+            if k == NO_KEY:
                 continue
             by_key.setdefault(k, []).append(i)
     return [g for g in by_key.values() if len(g) > 1]
+
+
+_NO_KEY_LOW = int.from_bytes(NO_KEY[:8], "little")
+
+
+def _low_halves(keys: bytearray) -> memoryview:
+    """The first 8 bytes of each 16-byte key as integers, without copying the column."""
+    return memoryview(keys).cast("Q")[::2]
 
 
 class LeanDocument:
@@ -267,10 +269,7 @@ class LeanDocument:
         """(distinct targets, examples with a target); targets told apart by 64 bits of their
         key (two different targets sharing them: about 1 in 10^8 at 1M examples)."""
         def compute() -> tuple[int, int]:
-            halves = array("Q")
-            halves.frombytes(bytes(self.columns.target))
-            no_key = int.from_bytes(NO_KEY[:8], "little")
-            ordered = sorted(v for v in halves[::2] if v != no_key)
+            ordered = sorted(v for v in _low_halves(self.columns.target) if v != _NO_KEY_LOW)
             distinct = sum(1 for a, b in zip(ordered, ordered[1:]) if a != b) + bool(ordered)
             return distinct, len(ordered)
         variety: tuple[int, int] = self._count("targets", compute)
@@ -327,10 +326,8 @@ class LeanDocument:
             r = self.flagged[line]
             if not r.problems or (line == last and r.kind == BLANK):
                 continue
-            if r.placed is None:
-                text = self.line_text(line)
-                r.placed = tuple(place_problem(self, text, p, 0) for p in r.problems)
-            out.extend(_moved(d, line) for d in r.placed)
+            placed = placed_problems(self, r, lambda line=line: self.line_text(line))
+            out.extend(_at_line(d, line) for d in placed)
         suppressed: list[tuple[int, int]] = []
         for active in self.analyzer.rules.dataset:
             found, hidden = run_dataset_rule(self, active, last)
@@ -375,8 +372,3 @@ class LeanDocument:
             examples=self.example_count, images=self.image_example_count(),
             message_counts=Counter(m for k, m in zip(c.kinds, c.n_messages) if k == OBJECT))
 
-
-def _moved(d: Diagnostic, line: int) -> Diagnostic:
-    from tunelint.engine import _at_line
-
-    return _at_line(d, line)
