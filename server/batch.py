@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -134,16 +135,60 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8", "surrogateescape")
 
 
+class _LineSink:
+    """Appends a range's lines to columns: a line the cache knows takes its cached facts, any
+    other is analysed (identical lines once); exact tokens are counted in batches if asked."""
+
+    def __init__(self, analyzer: Analyzer, cache: ResultsCache | None,
+                 find: Callable[[int], int | None] | None, with_tokens: bool) -> None:
+        self.analyzer = analyzer
+        self.cache = cache
+        self.find = find
+        self.with_tokens = with_tokens
+        self.chunk = Chunk(Columns(), {})
+        self.pending: list[tuple[int, LineResult, str]] = []
+        # A range is at most RANGE_BYTES (or an edited region), so this stays small.
+        self.seen: dict[int, LineResult] = {}
+
+    def add(self, raw: bytes, offset: int, ending: str, key: int) -> None:
+        columns, cache = self.chunk.columns, self.cache
+        index = len(columns)
+        result = self.seen.get(key)
+        if result is None and cache is not None and self.find is not None:
+            result = cache.flagged.get(key)
+            row = self.find(key) if result is None else None
+            if row is not None:  # a line seen before, maybe elsewhere: its cached facts
+                columns.append_row(cache.columns, row, offset, len(raw), ending, key)
+                if self.with_tokens and columns.tokens[index] < 0 and columns.formats[index]:
+                    self._count_later(index, columns.result(index), raw)
+                return
+        if result is None:
+            # Not Analyzer.analyze: its cache is keyed by the text, which would keep the whole
+            # range's text in memory.
+            result = self.analyzer.analyze_fresh(_decode(raw))
+            self.seen[key] = result
+        columns.append(result, offset, len(raw), ending, key)
+        if result.problems or result.deferred:
+            self.chunk.flagged[index] = result
+        if self.with_tokens and result.tokens is None and result.format is not None:
+            self._count_later(index, result, raw)
+
+    def _count_later(self, index: int, result: LineResult, raw: bytes) -> None:
+        self.pending.append((index, result, _decode(raw)))
+        if len(self.pending) >= TOKEN_BATCH:
+            _count_tokens(self.analyzer, self.chunk.columns, self.pending)
+
+    def finish(self) -> Chunk:
+        if self.pending:
+            _count_tokens(self.analyzer, self.chunk.columns, self.pending)
+        return self.chunk
+
+
 def analyze_range(path: str, settings: Settings, start: int, end: int,
                   cache: ResultsCache | None = None,
                   with_tokens: bool = False, defer_tokens: bool = False) -> Chunk:
     analyzer = Analyzer(settings, path, defer_tokens=defer_tokens and not with_tokens)
-    chunk = Chunk(Columns(), {})
-    columns, flagged = chunk.columns, chunk.flagged
-    pending: list[tuple[int, LineResult, str]] = []
-    # Identical lines are analysed once (their results shared through the line's hash); a
-    # range is at most RANGE_BYTES, so this stays small.
-    seen: dict[int, LineResult] = {}
+    sink = _LineSink(analyzer, cache, cache.row if cache is not None else None, with_tokens)
     unreported = 0
     for offset, raw, ending in iter_lines(path, start, end):
         unreported += len(raw) + len(ending)
@@ -155,34 +200,8 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
             offset = 3
         if b"\r" in raw:
             raise NeedsFullRead()
-        key = xxhash.xxh3_64_intdigest(raw)
-        index = len(columns)
-        ending_text = ending.decode()
-        result = seen.get(key)
-        if result is None and cache is not None:
-            row = cache.row(key)
-            if row is not None:
-                result = cache.flagged.get(key)
-                if result is None:
-                    columns.append_row(cache.columns, row, offset, len(raw), ending_text, key)
-                    if with_tokens and columns.tokens[index] < 0 and columns.formats[index]:
-                        pending.append((index, columns.result(index), _decode(raw)))
-                    continue
-        if result is None:
-            # Not Analyzer.analyze: its cache is keyed by the text, which would keep the whole
-            # range's text in memory.
-            result = analyzer.analyze_fresh(_decode(raw))
-            seen[key] = result
-        if with_tokens and result.tokens is None and result.format is not None:
-            pending.append((index, result, _decode(raw)))
-        columns.append(result, offset, len(raw), ending_text, key)
-        if result.problems or result.deferred:
-            flagged[index] = result
-        if len(pending) >= TOKEN_BATCH:
-            _count_tokens(analyzer, columns, pending)
-    if pending:
-        _count_tokens(analyzer, columns, pending)
-    return chunk
+        sink.add(raw, offset, ending.decode(), xxhash.xxh3_64_intdigest(raw))
+    return sink.finish()
 
 
 def _count_tokens(analyzer: Analyzer, columns: Columns,
@@ -210,16 +229,13 @@ def _split(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a] or [(0, size)]
 
 
-def _same_lines(path: str, cached: Columns) -> bool:
-    """Whether the file's lines are, in order, the lines (and line ends) the cache was made of.
-
-    Hashes whole blocks of lines at a time and compares them with the cached ones, stopping
-    at the first difference: an unchanged file costs a read and a hash per line.
-    """
-    hashes, endings = cached.hashes, cached.endings
-    n = 0
+def _scan_lines(path: str) -> Columns:
+    """The file's line table (hashes, offsets, lengths, line ends) in the rows the columns use
+    (after a final line end, the empty segment), a block of lines at a time. Raises
+    NeedsFullRead on a lone CR."""
+    table = Columns()
     carry = b""
-    first = True
+    pos = 0  # file offset of carry[0]
     with open(path, "rb") as f:
         while True:
             block = f.read(BLOCK)
@@ -227,62 +243,28 @@ def _same_lines(path: str, cached: Columns) -> bool:
                 break
             lines = (carry + block).split(b"\n")
             carry = lines.pop()
-            if first and lines:
-                first = False
-                if lines[0].startswith(BOM):
-                    lines[0] = lines[0][3:]
-            got = array("Q", [xxhash.xxh3_64_intdigest(line[:-1] if line.endswith(b"\r")
-                                                       else line) for line in lines])
-            ends = array("B", [2 if line.endswith(b"\r") else 1 for line in lines])
-            if got != hashes[n:n + len(got)] or ends != endings[n:n + len(ends)]:
-                return False
-            n += len(got)
-    if first and carry.startswith(BOM):
-        carry = carry[3:]
-    # The last line has no line end; after a final line end it is the empty segment.
-    return n + 1 == len(hashes) and hashes[n] == xxhash.xxh3_64_intdigest(carry)
-
-
-def _scan_lines(path: str) -> Columns:
-    """The file's line table (hashes, offsets, lengths, line ends), in the rows the columns use:
-    after a final line end, the empty segment. Raises NeedsFullRead on a lone CR."""
-    table = Columns()
-    hashes, offsets, lengths, endings = table.hashes, table.offsets, table.lengths, table.endings
-    carry = b""
-    base = 0  # file offset of carry[0]
-    with open(path, "rb") as f:
-        while True:
-            block = f.read(BLOCK)
-            if not block:
-                break
-            data = carry + block
-            lines = data.split(b"\n")
-            carry = lines.pop()
-            pos = base
-            for line in lines:
-                start = pos
-                if start == 0 and line.startswith(BOM):
-                    line, start = line[3:], 3
-                crlf = line.endswith(b"\r")
-                if crlf:
-                    line = line[:-1]
-                if b"\r" in line:
-                    raise NeedsFullRead()
-                hashes.append(xxhash.xxh3_64_intdigest(line))
-                offsets.append(start)
-                lengths.append(len(line))
-                endings.append(2 if crlf else 1)
-                pos = start + len(line) + (2 if crlf else 1)
-            base = pos
-    start = base
-    if start == 0 and carry.startswith(BOM):
-        carry, start = carry[3:], 3
+            if not lines:
+                continue
+            ends = [2 if line.endswith(b"\r") else 1 for line in lines]
+            bodies = [line[:-1] if e == 2 else line for line, e in zip(lines, ends)]
+            starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=pos))
+            pos = starts.pop()
+            if starts[0] == 0 and bodies[0].startswith(BOM):
+                bodies[0], starts[0] = bodies[0][3:], 3
+            if any(b"\r" in b for b in bodies):
+                raise NeedsFullRead()
+            table.hashes.extend(xxhash.xxh3_64_intdigest(b) for b in bodies)
+            table.offsets.extend(starts)
+            table.lengths.extend(len(b) for b in bodies)
+            table.endings.extend(ends)
+    if pos == 0 and carry.startswith(BOM):
+        carry, pos = carry[3:], 3
     if b"\r" in carry:
         raise NeedsFullRead()
-    hashes.append(xxhash.xxh3_64_intdigest(carry))
-    offsets.append(start)
-    lengths.append(len(carry))
-    endings.append(0)
+    table.hashes.append(xxhash.xxh3_64_intdigest(carry))
+    table.offsets.append(pos)
+    table.lengths.append(len(carry))
+    table.endings.append(0)
     return table
 
 
@@ -296,17 +278,19 @@ def _linear_row(hashes: array, line_hash: int) -> int | None:
         return hashes.index(line_hash)
     except ValueError:
         return None
-_FACTS = ("kinds", "formats", "n_messages", "n_images", "sizes", "tokens")
-_KEYS = ("exact", "norm", "prompt", "target")
 
 
-def _splice(path: str, cache: ResultsCache, analyzer: Analyzer, with_tokens: bool
-            ) -> tuple[Columns, dict[int, LineResult]] | None:
-    """An edited file from its cache, in place: the lines before and after the edited region
-    keep their cached facts; only the region is analysed. None when the edits are spread too
+def _from_cache(path: str, size: int, cache: ResultsCache, analyzer: Analyzer,
+                with_tokens: bool) -> tuple[Columns, dict[int, LineResult], bool] | None:
+    """The file's columns and flagged lines from its cache, and whether it is unchanged: reused
+    whole if so, else with the edited region spliced in. None when the edits are spread too
     widely for that (the caller then looks each line up)."""
     new = _scan_lines(path)
     old = cache.columns
+    if size == cache.file_size and new.hashes == old.hashes and new.endings == old.endings:
+        flagged = {i: r for i, h in enumerate(old.hashes)
+                   if (r := cache.flagged.get(h)) is not None}
+        return old, flagged, True
     n_old, n_new = len(old), len(new.hashes)  # the scan fills only the line table
     oh, nh, oe, ne = old.hashes, new.hashes, old.endings, new.endings
     head = 0
@@ -319,48 +303,28 @@ def _splice(path: str, cache: ResultsCache, analyzer: Analyzer, with_tokens: boo
         tail += 1
     if n_new - tail - head > SPLICE_MAX_LINES:
         return None
-    region = Columns()
-    flagged_region: dict[int, LineResult] = {}
-    pending: list[tuple[int, LineResult, str]] = []
     # A few lines are looked up by a linear search in C; more, through the sorted index
     # (building it holds ~80 MB of Python ints for a moment at 1M lines).
     find = cache.row if n_new - tail - head > SPLICE_SCAN_LINES else functools.partial(
         _linear_row, oh)
+    sink = _LineSink(analyzer, cache, find, with_tokens)
     with open(path, "rb") as f:
         for i in range(head, n_new - tail):
-            k = len(region)
-            ending = ENDING_CODES[ne[i]]
-            result = cache.flagged.get(nh[i])
-            row = find(nh[i]) if result is None else None
-            if row is not None:  # a line that moved: its cached facts
-                region.append_row(old, row, new.offsets[i], new.lengths[i], ending, nh[i])
-                if with_tokens and region.tokens[k] < 0 and region.formats[k]:
-                    f.seek(new.offsets[i])
-                    pending.append((k, region.result(k), _decode(f.read(new.lengths[i]))))
-                continue
             f.seek(new.offsets[i])
-            text = _decode(f.read(new.lengths[i]))
-            if result is None:
-                result = analyzer.analyze_fresh(text)
-            region.append(result, new.offsets[i], new.lengths[i], ending, nh[i])
-            if result.problems:
-                flagged_region[head + k] = result
-            if with_tokens and result.tokens is None and result.format is not None:
-                pending.append((k, result, text))
-    if pending:
-        _count_tokens(analyzer, region, pending)
+            sink.add(f.read(new.lengths[i]), new.offsets[i], ENDING_CODES[ne[i]], nh[i])
+    region = sink.finish()
     # The cached columns become the new ones: the region's rows replace the old region's.
-    for name in _FACTS:
-        getattr(old, name)[head:n_old - tail] = getattr(region, name)
-    for name in _KEYS:
-        getattr(old, name)[head * KEY_BYTES:(n_old - tail) * KEY_BYTES] = getattr(region, name)
+    for name in Columns.FACTS:
+        getattr(old, name)[head:n_old - tail] = getattr(region.columns, name)
+    for name in Columns.KEYS:
+        getattr(old, name)[head * KEY_BYTES:(n_old - tail) * KEY_BYTES] = getattr(
+            region.columns, name)
     old.hashes, old.offsets, old.lengths, old.endings = (new.hashes, new.offsets, new.lengths,
                                                          new.endings)
-    flagged = {i: r for i, h in enumerate(nh) if (r := cache.flagged.get(h)) is not None}
-    for i in range(head, n_new - tail):
-        flagged.pop(i, None)
-    flagged.update(flagged_region)
-    return old, flagged
+    flagged = {i: r for i, h in enumerate(nh) if (r := cache.flagged.get(h)) is not None
+               and not head <= i < n_new - tail}
+    flagged.update((head + k, r) for k, r in region.flagged.items())
+    return old, flagged, False
 
 
 def _join(columns: Columns, flagged: dict[int, LineResult], chunk: Chunk) -> None:
@@ -443,21 +407,12 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     flagged: dict[int, LineResult] = {}
     with open(path, "rb") as f:
         bom = f.read(3) == BOM
-    unchanged = (cache is not None and cache.file_size == size and cache.bom == bom
-                 and _same_lines(path, cache.columns))
     parent = Analyzer(settings, path)  # the final segment, lines workers deferred, the doc
-    spliced = None
-    if cache is not None and unchanged:
-        # The file is unchanged: its results are the cache's, with no per-line work.
-        columns = cache.columns
-        flagged = {i: cache.flagged[h] for i, h in enumerate(columns.hashes)
-                   if h in cache.flagged}
-    elif cache is not None and cache.bom == bom:
-        spliced = _splice(path, cache, parent, with_tokens)
-    if spliced is not None:
-        columns, flagged = spliced
-    elif unchanged:
-        pass
+    reused = (_from_cache(path, size, cache, parent, with_tokens)
+              if cache is not None and cache.bom == bom else None)
+    unchanged = False
+    if reused is not None:
+        columns, flagged, unchanged = reused
     elif parallel:
         # More ranges than workers: a worker holds one range's results at a time, not half
         # the file's (1M short lines: 774 MB in a worker with one range each).
