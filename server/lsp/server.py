@@ -293,14 +293,14 @@ class TunelintServer(LanguageServer):
         """
         bounds = split_chunks(text, FIRST_CHUNK_CHARS, CHUNK_CHARS)
         start, end = bounds[0]
-        doc = await self.run_off_loop(build_document, settings, decode_text(text[start:end]),
+        doc = await self.run_off_loop(build_document, settings, decode_line(text[start:end]),
                                       od.path)
         for i, (start, end) in enumerate(bounds[1:]):
             if od.closed or od.text is not text:
                 return None
             if i == 0:
                 self._publish_partial(od, doc)
-            await self.run_off_loop(append_text, doc, decode_text(text[start:end]))
+            await self.run_off_loop(append_text, doc, decode_line(text[start:end]))
             if progress is not None:
                 self.work_done_progress.report(progress, types.WorkDoneProgressReport(
                     message=f"{doc.line_count:,} lines", percentage=int(100 * end / len(text))))
@@ -479,10 +479,6 @@ class TunelintServer(LanguageServer):
 
 def encode_text(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
-
-
-def decode_text(data: bytes) -> str:
-    return data.decode("utf-8", "surrogatepass")
 
 
 def split_chunks(text: bytes, first: int, size: int) -> list[tuple[int, int]]:

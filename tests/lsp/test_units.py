@@ -7,10 +7,11 @@ import tomllib
 import pytest
 
 from tunelint.config import Settings
+from tunelint.engine import decode_line
 from tunelint.lsp.documents import build_document
 from tunelint.lsp.features import add_per_file_ignore
 from tunelint.lsp.positions import from_client, to_client
-from tunelint.lsp.server import append_text, decode_text, encode_text, split_chunks
+from tunelint.lsp.server import append_text, encode_text, split_chunks
 
 from .conftest import FIXTURES
 
@@ -38,7 +39,7 @@ def test_chunked_build_equals_whole_build():
     for text in (base * 40, "\ufeff" + base * 3 + "no newline at end", "a\r\nb\r\n\r\nc",
                  '{"a": "\ud800 lone surrogate"}\n' + base * 4):
         data = encode_text(text)  # big texts are built from UTF-8 chunks cut at line ends
-        chunks = [decode_text(data[a:b]) for a, b in split_chunks(data, 300, 700)]
+        chunks = [decode_line(data[a:b]) for a, b in split_chunks(data, 300, 700)]
         assert "".join(chunks) == text
         doc = build_document(Settings(), chunks[0], None)
         for chunk in chunks[1:]:
