@@ -76,12 +76,21 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest_lsp.fixture(config=CONFIG, params=PROFILES)
-async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
-                 workspace: Path):
-    await start(lsp_client, request.param, workspace)
-    yield
-    await lsp_client.shutdown_session()
+def client_fixture(*profiles: str, init_options: dict[str, Any] | None = None) -> Any:
+    """A pytest-lsp client fixture: the server driven as each of these client profiles (with
+    these initializationOptions), shut down after the test. Assign it to the fixture's name."""
+
+    @pytest_lsp.fixture(config=CONFIG, params=list(profiles))
+    async def fixture(lsp_client: LanguageClient, request: pytest.FixtureRequest,
+                      workspace: Path):
+        await start(lsp_client, request.param, workspace, init_options=init_options)
+        yield
+        await lsp_client.shutdown_session()
+
+    return fixture
+
+
+client = client_fixture(*PROFILES)
 
 
 async def wait_publish(client: LanguageClient, uri: str,

@@ -11,7 +11,17 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from .conftest import CONFIG, FIXTURES, PROFILES, Doc, slice_range, start, units, wait_publish
+from .conftest import (
+    CONFIG,
+    FIXTURES,
+    PROFILES,
+    Doc,
+    client_fixture,
+    slice_range,
+    start,
+    units,
+    wait_publish,
+)
 
 MIXED = (FIXTURES / "mixed.jsonl").read_text("utf-8")
 
@@ -35,12 +45,7 @@ async def test_did_change_configuration_takes_effect(client: LanguageClient, wor
 
 
 # The clients whose profiles answer workspace/configuration (Neovim 0.7's does not).
-@pytest_lsp.fixture(config=CONFIG, params=["visual_studio_code", "emacs"])
-async def config_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
-                        workspace: Path):
-    await start(lsp_client, request.param, workspace)
-    yield
-    await lsp_client.shutdown_session()
+config_client = client_fixture("visual_studio_code", "emacs")
 
 
 async def test_workspace_configuration_is_pulled(config_client: LanguageClient, workspace: Path):
@@ -108,13 +113,8 @@ async def test_project_config_change_reloads(client: LanguageClient, workspace: 
 # -- initializationOptions, pull diagnostics, progress, UTF-8: their own sessions -----------
 
 
-@pytest_lsp.fixture(config=CONFIG, params=PROFILES)
-async def client_with_init_options(lsp_client: LanguageClient, request: pytest.FixtureRequest,
-                                   workspace: Path):
-    await start(lsp_client, request.param, workspace,
-                init_options={"settings": {"ignore": ["TL006"], "debounce": 50}})
-    yield
-    await lsp_client.shutdown_session()
+client_with_init_options = client_fixture(
+    *PROFILES, init_options={"settings": {"ignore": ["TL006"], "debounce": 50}})
 
 
 async def test_initialization_options_settings(client_with_init_options: LanguageClient,
@@ -124,12 +124,7 @@ async def test_initialization_options_settings(client_with_init_options: Languag
     assert "TL006" not in codes(first) and "TL302" in codes(first)
 
 
-@pytest_lsp.fixture(config=CONFIG, params=["neovim@v0.10.0"])
-async def pull_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
-                      workspace: Path):
-    await start(lsp_client, request.param, workspace)
-    yield
-    await lsp_client.shutdown_session()
+pull_client = client_fixture("neovim@v0.10.0")
 
 
 async def test_pull_diagnostics_where_advertised(pull_client: LanguageClient, workspace: Path):
@@ -156,12 +151,7 @@ async def test_no_pull_provider_for_push_only_clients(client: LanguageClient):
     assert client.result.capabilities.diagnostic_provider is None  # type: ignore[attr-defined]
 
 
-@pytest_lsp.fixture(config=CONFIG, params=["neovim@v0.11.0"])
-async def utf8_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
-                      workspace: Path):
-    await start(lsp_client, request.param, workspace)
-    yield
-    await lsp_client.shutdown_session()
+utf8_client = client_fixture("neovim@v0.11.0")
 
 
 async def test_utf8_positions(utf8_client: LanguageClient, workspace: Path):
@@ -182,12 +172,7 @@ async def test_utf8_positions(utf8_client: LanguageClient, workspace: Path):
     assert "TL302" not in codes(after)
 
 
-@pytest_lsp.fixture(config=CONFIG, params=["visual_studio_code"])
-async def progress_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
-                          workspace: Path):
-    await start(lsp_client, request.param, workspace)
-    yield
-    await lsp_client.shutdown_session()
+progress_client = client_fixture("visual_studio_code")
 
 
 async def test_big_file_open_reports_progress(progress_client: LanguageClient, workspace: Path):
