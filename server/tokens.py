@@ -157,11 +157,6 @@ class TokenCounter:
         self._cache[text] = n
         self._cache_chars += len(text)
 
-    def forget(self) -> None:
-        """Drop the cache of counted strings (after a whole file: it holds their text)."""
-        self._cache = {}
-        self._cache_chars = 0
-
     def prefetch(self, texts: Iterable[str], num_threads: int = 2) -> None:
         """Batch-encode strings not yet cached, with tiktoken's threads (whole-file stats)."""
         todo = list({t for t in texts if t and t not in self._cache})
@@ -190,11 +185,6 @@ class DeferredCounter(TokenCounter):
 
     def count(self, text: str) -> int:
         raise TokensDeferred()
-
-    def forget(self) -> None:
-        """Drop the cache of counted strings (after a whole file: it holds their text)."""
-        self._cache = {}
-        self._cache_chars = 0
 
     def prefetch(self, texts: Iterable[str], num_threads: int = 2) -> None:
         raise TokensDeferred()

@@ -11,7 +11,7 @@ from typing import Any
 from lsprotocol import types
 
 from tunelint.config import Settings
-from tunelint.engine import Analyzer, Document, Summary
+from tunelint.engine import Analyzer, Document, Summary, decode_line
 from tunelint.lsp.positions import from_client, to_client
 from tunelint.problems import Diagnostic
 
@@ -90,8 +90,7 @@ class OpenDocument:
 
     def current_text(self) -> str:
         if self.doc is None:
-            text = self.text or ""
-            return text.decode("utf-8", "surrogatepass") if isinstance(text, bytes) else text
+            return decode_line(self.text or "")
         return self.doc.text
 
     # -- changes --------------------------------------------------------------------------

@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_S = 30.0
 _HEAD = 8
-# A batch this big leaves caches worth dropping in the child once counted.
-_BIG_BATCH = 20_000
 
 
 class WorkerError(RuntimeError):
@@ -163,15 +161,13 @@ class _Analyzers:
 def _count(analyzers: _Analyzers, settings: Settings, path: str | None,
            items: list[tuple[str | bytes, str]]) -> list[int | None]:
     from tunelint.engine import OBJECT, LineResult, decode_line
-    from tunelint.memory import release_free_memory
     from tunelint.stats import count_tokens
 
     counter = analyzers.get(settings, path).run.counter
     results = [LineResult(kind=OBJECT, format=fmt) for _, fmt in items]
+    # The counter's cache of repeated strings is bounded (tokens.CACHE_TOTAL_CHARS), and the
+    # process exits when idle: nothing to drop here.
     count_tokens(counter, [(r, decode_line(text)) for r, (text, _) in zip(results, items)])
-    if len(items) >= _BIG_BATCH:
-        counter.forget()
-        release_free_memory()
     return [r.tokens for r in results]
 
 
