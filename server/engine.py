@@ -833,12 +833,13 @@ class Document:
         to another process costs no decoded copy of them."""
         return [(e.result, e._raw) for e in self._token_missing if e.result.tokens is None]
 
-    def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None]
+    def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None] | None
                         ) -> Counter[int]:
-        """Token totals -> number of examples. ``count`` tokenizes the examples not counted
-        yet; a result may also have been counted elsewhere since its line was indexed."""
+        """Token totals -> number of examples. ``count`` (if given) tokenizes the examples not
+        counted yet; a result may also have been counted elsewhere since its line was indexed."""
         if self._token_missing:
-            count(self.tokens_to_count())
+            if count is not None:
+                count(self.tokens_to_count())
             for e in list(self._token_missing):
                 if e.result.tokens is not None:
                     self._token_missing.discard(e)

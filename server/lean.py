@@ -338,18 +338,19 @@ class LeanDocument:
         out.sort(key=_SORT_KEY)
         return out
 
-    def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None]
+    def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None] | None
                         ) -> Counter[int]:
-        """Token totals -> examples; examples not counted yet are counted with ``count``."""
+        """Token totals -> examples; examples not counted yet are counted with ``count`` (if
+        given; else left out)."""
         hist: Counter[int] = Counter()
         todo: list[tuple[int, LineResult, str]] = []
         for i, _ in self._examples_of_format():
             n = self.columns.tokens[i]
             if n >= 0:
                 hist[n] += 1
-            else:
+            elif count is not None:
                 todo.append((i, self.line_result(i), self.line_text(i)))
-        if todo:
+        if todo and count is not None:
             count([(r, text) for _, r, text in todo])
             for i, r, _ in todo:
                 if r.tokens is not None:

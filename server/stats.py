@@ -122,8 +122,7 @@ def token_stats(doc: Document | LeanDocument, num_threads: int = 2, count_missin
     model = doc.analyzer.run.model
     limit = model.limit if model else None
     hist = doc.token_histogram(
-        (lambda pairs: count_tokens(counter, pairs, num_threads)) if count_missing
-        else (lambda pairs: None))
+        (lambda pairs: count_tokens(counter, pairs, num_threads)) if count_missing else None)
     counts = _Counts(hist)
     n = counts.n
     configured = doc.run.settings.n_epochs
