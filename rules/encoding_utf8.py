@@ -26,7 +26,7 @@ from tunelint.rules import Problem, Rule, Severity
 
 def check(ctx: LineContext, opts: dict[str, Any]) -> Iterator[Problem]:
     text = ctx.text
-    if text.isascii():
+    if ctx.valid_utf8 or text.isascii():
         return
     # Invalid bytes were decoded with surrogateescape: U+DC80..U+DCFF stand for bytes 0x80..0xFF.
     # Strict encoding finds the first one in C; only a failing line is looked at further.

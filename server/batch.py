@@ -165,7 +165,7 @@ class _LineSink:
         if result is None:
             # Not Analyzer.analyze: its cache is keyed by the text, which would keep the whole
             # range's text in memory.
-            result = self.analyzer.analyze_fresh(_decode(raw))
+            result = self.analyzer.analyze_bytes(raw)
             self.seen[key] = result
         columns.append(result, offset, len(raw), ending, key)
         if result.problems or result.deferred:

@@ -41,6 +41,9 @@ class LineContext:
     error: ScanError | None = None
     parse_message: str | None = None
     blank: bool = False
+    # The text was decoded strictly from UTF-8 bytes, so it holds no invalid bytes (False: not
+    # known, e.g. an editor's text).
+    valid_utf8: bool = False
     facts: dict[str, Any] = field(default_factory=dict)
 
 

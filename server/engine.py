@@ -198,8 +198,25 @@ class Analyzer:
         except TokensDeferred:
             return LineResult(kind=OBJECT, deferred=True)
 
-    def _analyze(self, text: str) -> LineResult:
-        ctx = LineContext(text=text, run=self.run)
+    def analyze_bytes(self, raw: bytes) -> LineResult:
+        """``analyze_fresh`` of a line read from a file (without its line end), decoded as every
+        reader decodes it (invalid bytes kept as surrogates): the same result, but orjson parses
+        the bytes themselves, and valid UTF-8 is neither encoded again nor searched for bad
+        bytes (most lines of a real dataset are not ASCII)."""
+        try:
+            text, valid = raw.decode("utf-8"), True
+        except UnicodeDecodeError:
+            text, valid = raw.decode("utf-8", "surrogateescape"), False
+        try:
+            # With invalid bytes, the text's surrogates encode back to exactly these bytes, which
+            # is what orjson_input hands orjson, so the parse is the same either way.
+            return self._analyze(text, raw, valid)
+        except TokensDeferred:
+            return LineResult(kind=OBJECT, deferred=True)
+
+    def _analyze(self, text: str, raw: bytes | None = None, valid_utf8: bool = False
+                 ) -> LineResult:
+        ctx = LineContext(text=text, run=self.run, valid_utf8=valid_utf8)
         problems: list[Problem] = []
         obj: Any = None
         canonical: bytes | None = None
@@ -208,7 +225,7 @@ class Analyzer:
             kind = BLANK
         else:
             try:
-                obj = orjson.loads(orjson_input(text))
+                obj = orjson.loads(orjson_input(text) if raw is None else raw)
                 ctx.parsed = True
             except orjson.JSONDecodeError as e:
                 ctx.error = find_syntax_error(text) or ScanError(
@@ -240,7 +257,8 @@ class Analyzer:
             ctx.facts["format"] = fmt
             ctx.facts["detected_format"] = detected
         self._run_all(self.rules.line, ctx, problems)
-        result = LineResult(kind=kind, format=fmt, size=utf8_size(text))
+        size = len(raw) if valid_utf8 and raw is not None else utf8_size(text)
+        result = LineResult(kind=kind, format=fmt, size=size)
         if kind == OBJECT and canonical is not None:
             self._facts(result, obj, fmt, canonical, text)
             if fmt is not None:

@@ -91,9 +91,11 @@ def test_cache_reuses_results_and_follows_edits(tmp_path: Path,
     settings = settings_from_mapping({})
     first = _key(batch.check_path(str(path), settings))
     analysed: list[str] = []
-    fresh = Analyzer.analyze_fresh
+    fresh, fresh_bytes = Analyzer.analyze_fresh, Analyzer.analyze_bytes
     monkeypatch.setattr(Analyzer, "analyze_fresh",
                         lambda self, text: analysed.append(text) or fresh(self, text))
+    monkeypatch.setattr(Analyzer, "analyze_bytes",
+                        lambda self, raw: analysed.append(raw.decode()) or fresh_bytes(self, raw))
     assert _key(batch.check_path(str(path), settings)) == first
     assert [t for t in analysed if t] == []  # every line came from the cache
     # Lines move, one changes: only the changed line is analysed, and the result is exact.
@@ -184,3 +186,28 @@ def test_edited_files_from_the_cache_equal_a_fresh_check(tmp_path: Path,
         assert lean.summary().to_dict() == full.summary().to_dict(), (step, op)
         assert [lean.line_text(k) for k in range(lean.line_count)] == \
             [full.line_text(k) for k in range(full.line_count)]
+
+
+_CHAT = ('{"messages": [{"role": "user", "content": "Q é😀"}, '
+         '{"role": "assistant", "content": "A", "weight": 1}]}').encode()
+RAW_LINES = [
+    _CHAT,
+    _CHAT.replace("é".encode(), b"\xff"),  # invalid UTF-8 inside a string
+    _CHAT.replace("é".encode(), b"\xed\xa0\x80"),  # a UTF-8-encoded lone surrogate
+    _CHAT.replace(b'"A"', b'"\\ud800"'),  # an escaped lone surrogate (valid JSON text)
+    _CHAT.replace("é".encode(), b"\x00"),  # a raw NUL in a string
+    b"\xef\xbb\xbf" + _CHAT,  # a BOM that is not at the start of the file
+    b'\xff{"messages": []}',  # invalid UTF-8 outside a string
+    _CHAT[:-3],  # broken non-ASCII line
+    _CHAT.replace("é😀".encode(), b"")[:-3],  # broken ASCII line
+    b'{"a": 1, "a": 2, "messages": [{"role": "user", "content": "\xc3\xa9"}]}',
+    b'{"n": 123456789012345678901234567890, "messages": []}',  # beyond 64 bits
+    b"", b"   ", b"[1, 2]", b'"\xc3\xa9"', b"\xc3",
+]
+
+
+@pytest.mark.parametrize("raw", RAW_LINES)
+def test_analyze_bytes_equals_analyze_of_the_decoded_text(raw: bytes) -> None:
+    """Workers parse the bytes they read; the result is that of the text a reader decodes."""
+    analyzer = Analyzer(settings_from_mapping({}))
+    assert analyzer.analyze_bytes(raw) == analyzer.analyze_fresh(batch._decode(raw))
