@@ -4,6 +4,8 @@ proportional to the lines they touch (pygls's TextDocument is never filled)."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 from lsprotocol import types
 
 from tunelint.config import Settings
-from tunelint.engine import Analyzer, Document, Summary, decode_line
+from tunelint.engine import Analyzer, Document, Summary
 from tunelint.lsp.positions import from_client, to_client
 from tunelint.problems import Diagnostic
 
@@ -21,6 +23,43 @@ def uri_to_path(uri: str) -> Path | None:
 
     fs = to_fs_path(uri)
     return Path(fs) if fs else None
+
+
+def encode_text(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+class TextPieces:
+    """A big document's text as UTF-8 pieces, each ending at a line end (but the last), taken
+    one at a time by the build: the whole text is never one str, which can take 4 bytes a
+    character, and each piece is freed once built."""
+
+    def __init__(self, pieces: Iterable[bytes]) -> None:
+        self._pieces = deque(pieces)
+        self.size = sum(len(p) for p in self._pieces)  # bytes, before any was taken
+
+    @classmethod
+    def from_text(cls, text: str, first: int, size: int) -> TextPieces:
+        """Pieces of ``text`` cut after a line end near every ``size`` characters (the first
+        near ``first``)."""
+        pieces = []
+        start = 0
+        target = first
+        while start < len(text):
+            cut = text.find("\n", start + target)
+            end = len(text) if cut < 0 else cut + 1
+            pieces.append(encode_text(text[start:end]))
+            start = end
+            target = size
+        return cls(pieces)
+
+    def __len__(self) -> int:
+        """Pieces not taken yet."""
+        return len(self._pieces)
+
+    def take(self) -> bytes:
+        """The next piece (b"" once all are taken)."""
+        return self._pieces.popleft() if self._pieces else b""
 
 
 def build_document(settings: Settings, text: str, path: Path | None) -> Document:
@@ -36,8 +75,8 @@ class OpenDocument:
     path: Path | None
     settings: Settings
     doc: Document | None = None  # None while (re)building off the loop
-    # The text to build from, kept only while building (a big one as UTF-8 bytes).
-    text: str | bytes | None = None
+    # The text to build from, kept only while building (a big one as pieces, taken as built).
+    text: str | TextPieces | None = None
     pending: list[tuple[int, list[Any]]] = field(default_factory=list)
     building: asyncio.Future[Any] | None = None
     lint_task: asyncio.Task[Any] | None = None
@@ -89,9 +128,12 @@ class OpenDocument:
                            end=self.position(end_line, end_col, encoding))
 
     def current_text(self) -> str:
-        if self.doc is None:
-            return decode_line(self.text or "")
-        return self.doc.text
+        """The text (of a document being built from pieces only once built: see ready_doc)."""
+        if self.doc is not None:
+            return self.doc.text
+        if isinstance(self.text, TextPieces):
+            raise RuntimeError("the document is still being built")
+        return self.text or ""
 
     # -- changes --------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Editor commands for fine-tuning jobs: ``tunelint.startFineTune``, ``tunelint.jobStatus``,
 ``tunelint.cancelJob``. The work is ``tunelint.submit.core``; this module only talks LSP.
 
-What the server object must provide (see server.py): ``document_text(uri)``,
+What the server object must provide (see server.py): ``async document_text(uri)`` (an open
+document's text once it is built),
 ``document_settings(uri)``, ``client_settings(uri)`` (raw editor settings, read here: ``jobs``
 {model, method, hyperparameters, suffix, seed, validationFile, metadata, pollInterval, stateFile},
 ``baseUrl``, ``azureEndpoint``, ``apiVersion``, ``apiKey``; each also accepted inside ``jobs``).
@@ -222,7 +223,7 @@ def register(server: Any) -> None:
         try:
             settings = ls.client_settings(uri)
             lint_settings = ls.document_settings(uri)
-            text = ls.document_text(uri)
+            text = await ls.document_text(uri)
             path = _uri_path(uri)
             name = path.name if path else uri.rsplit("/", 1)[-1] or "train.jsonl"
             train = Dataset(name, text.encode("utf-8", "surrogateescape"),

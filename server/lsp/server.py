@@ -13,7 +13,6 @@ import contextlib
 import importlib
 import inspect
 import io
-import json
 import logging
 import time
 import uuid
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-import pygls.io_ as pygls_io
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -31,9 +29,9 @@ from pygls.protocol.language_server import lsp_method
 from tunelint import __version__
 from tunelint import formats as fm
 from tunelint.config import ConfigError, Settings
-from tunelint.engine import OBJECT, Document, LineResult, Summary, decode_line
-from tunelint.lsp import features
-from tunelint.lsp.documents import OpenDocument, build_document, uri_to_path
+from tunelint.engine import OBJECT, Document, LineResult, decode_line
+from tunelint.lsp import features, stream
+from tunelint.lsp.documents import OpenDocument, TextPieces, build_document, uri_to_path
 from tunelint.lsp.positions import normalize_encoding
 from tunelint.lsp.settings import (
     ProjectConfigs,
@@ -44,7 +42,7 @@ from tunelint.lsp.settings import (
     unwrap,
 )
 from tunelint.lsp.workers import TokenWorker, WorkerError
-from tunelint.memory import release_free_memory
+from tunelint.memory import map_large_blocks, release_free_memory
 
 log = logging.getLogger("tunelint.lsp")
 
@@ -68,6 +66,11 @@ SHOW_REPORT = "tunelint.showReport"
 
 class TunelintProtocol(LanguageServerProtocol):
     """pygls's protocol without its TextDocument bookkeeping for didOpen/didChange/didClose."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The texts of big didOpen messages, read as pieces by stream.read_message, by URI.
+        self.open_texts: dict[str, TextPieces] = {}
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(
@@ -112,10 +115,14 @@ class TunelintServer(LanguageServer):
 
     # -- the interface jobs.py uses -----------------------------------------------------------
 
-    def document_text(self, uri: str) -> str:
-        od = self.docs.get(uri)
+    async def document_text(self, uri: str) -> str:
+        """The text of an open document once built, or of the file."""
+        od = await self.ready_doc(uri)
         if od is not None:
             return od.current_text()
+        return self._disk_text(uri)
+
+    def _disk_text(self, uri: str) -> str:
         path = uri_to_path(uri)
         if path is None:
             raise FileNotFoundError(uri)
@@ -129,16 +136,6 @@ class TunelintServer(LanguageServer):
 
     def client_settings(self, uri: str) -> dict[str, Any]:
         return dict(self.raw_settings)
-
-    def lint_summary(self, uri: str) -> Summary:
-        od = self.docs.get(uri)
-        if od is not None and od.doc is not None:
-            if od.diag_version != od.version:
-                self._diagnose(od)
-            return od.summary()
-        path = uri_to_path(uri)
-        doc = build_document(self.document_settings(uri), self.document_text(uri), path)
-        return doc.summary()
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -230,38 +227,36 @@ class TunelintServer(LanguageServer):
 
     # -- documents ----------------------------------------------------------------------------
 
-    def start_build(self, od: OpenDocument, text: str) -> None:
+    def start_build(self, od: OpenDocument, text: str | TextPieces) -> None:
         """(Re)build the engine document off the loop; changes meanwhile are queued."""
         od.doc = None
         od.text = text
         od.pending = []
         od.building = asyncio.ensure_future(self._build(od, text))
 
-    async def _build(self, od: OpenDocument, text: str) -> None:
+    async def _build(self, od: OpenDocument, text: str | TextPieces) -> None:
+        size = text.size if isinstance(text, TextPieces) else len(text)
         progress = await self._progress_begin(
-            f"Linting {od.path.name if od.path else od.uri}", len(text) >= PROGRESS_MIN_CHARS)
+            f"Linting {od.path.name if od.path else od.uri}", size >= PROGRESS_MIN_CHARS)
         try:
             if not self.settings_ready.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.settings_ready.wait(), timeout=5)
                 od.settings = self.resolve_settings(od.path, od.settings)
             settings = od.settings
-            source: str | bytes = text
-            if len(text) >= CHUNKED_MIN_CHARS:
+            if isinstance(text, str) and len(text) >= CHUNKED_MIN_CHARS:
                 # A str with one emoji in it takes 4 bytes a character: a big text is kept as
-                # UTF-8 while it is built (40 MB instead of up to 160 MB for a 40 MB file).
-                source = await self.run_off_loop(encode_text, text)
+                # UTF-8 pieces while it is built (40 MB instead of up to 160 MB for a 40 MB file).
+                pieces = await self.run_off_loop(TextPieces.from_text, text, FIRST_CHUNK_CHARS,
+                                                 CHUNK_CHARS)
                 if od.closed or od.text is not text:
                     return
-                od.text = source
-                del text
-                built = await self._build_chunked(od, settings, source, progress)
-                if built is None:
-                    return
-                doc = built
+                od.text = text = pieces
+            if isinstance(text, TextPieces):
+                doc = await self._build_chunked(od, settings, text, progress)
             else:
                 doc = await self.run_off_loop(build_document, settings, text, od.path)
-            if od.closed or od.text is not source:
+            if doc is None or od.closed or od.text is not text:
                 return  # closed or rebuilt meanwhile
             od.doc = doc
             od.text = None
@@ -283,27 +278,36 @@ class TunelintServer(LanguageServer):
         finally:
             self._progress_end(progress)
 
-    async def _build_chunked(self, od: OpenDocument, settings: Settings, text: bytes,
+    async def _build_chunked(self, od: OpenDocument, settings: Settings, pieces: TextPieces,
                              progress: str | None) -> Document | None:
-        """Build a big document a chunk of lines at a time (each chunk off the loop).
+        """Build a big document a piece of lines at a time (each piece off the loop, and freed
+        once built).
 
-        After the first chunk the line-level diagnostics found so far are published (dataset
+        After the first piece the line-level diagnostics found so far are published (dataset
         checks such as duplicates wait for the whole file), so a big file shows its first
         problems at once while the progress bar reports the rest.
         """
-        bounds = split_chunks(text, FIRST_CHUNK_CHARS, CHUNK_CHARS)
-        start, end = bounds[0]
-        doc = await self.run_off_loop(build_document, settings, decode_line(text[start:end]),
-                                      od.path)
-        for i, (start, end) in enumerate(bounds[1:]):
-            if od.closed or od.text is not text:
+        done = 0
+        piece = pieces.take()
+        done += len(piece)
+        doc = await self.run_off_loop(build_from_piece, settings, piece, od.path)
+        del piece
+        published = False
+        while len(pieces):
+            if od.closed or od.text is not pieces:
                 return None
-            if i == 0:
+            if not published:
                 self._publish_partial(od, doc)
-            await self.run_off_loop(append_text, doc, decode_line(text[start:end]))
+                published = True
+            piece = pieces.take()
+            done += len(piece)
+            await self.run_off_loop(append_piece, doc, piece)
+            del piece
+            self.release_memory()  # what the piece's analysis freed, before the next one
             if progress is not None:
                 self.work_done_progress.report(progress, types.WorkDoneProgressReport(
-                    message=f"{doc.line_count:,} lines", percentage=int(100 * end / len(text))))
+                    message=f"{doc.line_count:,} lines",
+                    percentage=int(100 * done / max(pieces.size, 1))))
         return doc
 
     def _publish_partial(self, od: OpenDocument, doc: Document) -> None:
@@ -477,29 +481,14 @@ class TunelintServer(LanguageServer):
                   exc_info=error)
 
 
-def encode_text(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
+def build_from_piece(settings: Settings, piece: bytes, path: Path | None) -> Document:
+    return build_document(settings, decode_line(piece), path)
 
 
-def split_chunks(text: bytes, first: int, size: int) -> list[tuple[int, int]]:
-    """(start, end) offsets cutting ``text`` after a line end near every ``size`` bytes
-    (the first near ``first``); slices are taken one at a time to keep the peak memory low."""
-    bounds = []
-    start = 0
-    target = first
-    while start < len(text):
-        cut = text.find(b"\n", start + target)
-        end = len(text) if cut < 0 else cut + 1
-        bounds.append((start, end))
-        start = end
-        target = size
-    return bounds or [(0, 0)]
-
-
-def append_text(doc: Document, chunk: str) -> None:
-    """Append ``chunk`` (whole lines) after the document's last line end."""
+def append_piece(doc: Document, piece: bytes) -> None:
+    """Append ``piece`` (UTF-8, whole lines) after the document's last line end."""
     n = len(doc.entries)
-    doc.replace_lines(n - 1, n, doc.entries[-1].text + chunk)
+    doc.replace_lines(n - 1, n, doc.entries[-1].text + decode_line(piece))
 
 
 def configure_logging(level: str | None, log_file: str | None,
@@ -587,7 +576,10 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
         if old is not None:
             old.closed = True
         ls.docs[item.uri] = od
-        ls.start_build(od, item.text)
+        protocol = ls.protocol
+        pieces = (protocol.open_texts.pop(item.uri, None)
+                  if isinstance(protocol, TunelintProtocol) else None)
+        ls.start_build(od, item.text if pieces is None else pieces)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TunelintServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -779,36 +771,9 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
         return report
 
 
-class FastJsonReader:
-    """What pygls's message loop calls as ``json.loads(body, object_hook=...)``, with orjson.
-
-    The stdlib decodes a message's bytes into one str before parsing, so a didOpen of a 40 MB
-    file with one emoji in it briefly holds a 160 MB copy of the message (Python stores such a
-    str at 4 bytes a character) besides the 160 MB of the text itself; orjson parses the bytes
-    directly. pygls's hook only structures the top-level message (inner objects without
-    ``jsonrpc`` pass through), so calling it once on the result is the same. What orjson
-    refuses (lone surrogates, integers beyond 64 bits) goes to the stdlib as before.
-    """
-
-    @staticmethod
-    def loads(body: bytes | str, object_hook: Callable[[dict[str, Any]], Any] | None = None
-              ) -> Any:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return json.loads(body, object_hook=object_hook)
-        if object_hook is not None and isinstance(data, dict):
-            return object_hook(data)
-        return data
-
-
-def use_fast_json_reader() -> None:
-    """Install FastJsonReader as the ``json`` of pygls's reader loop (pygls is pinned)."""
-    pygls_io.json = FastJsonReader  # type: ignore[assignment]
-
-
 def main(host: str | None = None, port: int | None = None) -> None:
-    use_fast_json_reader()
+    stream.install()
+    map_large_blocks()
     server = create_server()
     if host is not None and port is not None:
         server.start_tcp(host, port)

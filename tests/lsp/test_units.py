@@ -8,10 +8,10 @@ import pytest
 
 from tunelint.config import Settings
 from tunelint.engine import decode_line
-from tunelint.lsp.documents import build_document
+from tunelint.lsp.documents import TextPieces, build_document
 from tunelint.lsp.features import add_per_file_ignore
 from tunelint.lsp.positions import from_client, to_client
-from tunelint.lsp.server import append_text, encode_text, split_chunks
+from tunelint.lsp.server import append_piece, build_from_piece
 
 from .conftest import FIXTURES
 
@@ -38,17 +38,18 @@ def test_chunked_build_equals_whole_build():
     base = (FIXTURES / "mixed.jsonl").read_text("utf-8")
     for text in (base * 40, "\ufeff" + base * 3 + "no newline at end", "a\r\nb\r\n\r\nc",
                  '{"a": "\ud800 lone surrogate"}\n' + base * 4):
-        data = encode_text(text)  # big texts are built from UTF-8 chunks cut at line ends
-        chunks = [decode_line(data[a:b]) for a, b in split_chunks(data, 300, 700)]
-        assert "".join(chunks) == text
-        doc = build_document(Settings(), chunks[0], None)
+        pieces = TextPieces.from_text(text, 300, 700)  # big texts are built from UTF-8 pieces
+        chunks = [pieces.take() for _ in range(len(pieces))]
+        assert all(c.endswith(b"\n") for c in chunks[:-1])
+        assert "".join(decode_line(c) for c in chunks) == text
+        doc = build_from_piece(Settings(), chunks[0], None)
         for chunk in chunks[1:]:
-            append_text(doc, chunk)
+            append_piece(doc, chunk)
         whole = build_document(Settings(), text, None)
         assert doc.text == text
         key = [(d.code, d.line, d.column, d.end_column) for d in whole.diagnostics()]
         assert [(d.code, d.line, d.column, d.end_column) for d in doc.diagnostics()] == key
-    assert len(split_chunks(encode_text(base * 40), 300, 700)) > 5
+    assert len(TextPieces.from_text(base * 40, 300, 700)) > 5
 
 
 def test_add_per_file_ignore_variants():
@@ -72,8 +73,11 @@ def test_fast_json_reader_structures_messages_like_pygls() -> None:
     import json
 
     import pygls.io_
+    import pygls.server
 
-    from tunelint.lsp.server import FastJsonReader, create_server, use_fast_json_reader
+    from tunelint.lsp import stream
+    from tunelint.lsp.server import create_server
+    from tunelint.lsp.stream import FastJsonReader
 
     protocol = create_server().protocol
     open_msg = {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
@@ -86,5 +90,6 @@ def test_fast_json_reader_structures_messages_like_pygls() -> None:
     # orjson refuses a lone surrogate (an editor may send one): the stdlib takes over.
     lone = b'{"jsonrpc": "2.0", "method": "x", "params": {"text": "\\ud800"}}'
     assert FastJsonReader.loads(lone) == json.loads(lone)
-    use_fast_json_reader()
+    stream.install()
     assert pygls.io_.json is FastJsonReader  # type: ignore[comparison-overlap]
+    assert pygls.server.run_async is stream.message_loop

@@ -1,4 +1,4 @@
-"""A minimal pygls server offering the four methods tunelint.lsp.jobs needs (a test double for
+"""A minimal pygls server offering the three methods tunelint.lsp.jobs needs (a test double for
 tunelint.lsp.server). Editor settings come from the env var TUNELINT_STUB_SETTINGS (JSON)."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from tunelint.config import Settings
-from tunelint.engine import Analyzer, Document, Summary
 from tunelint.lsp.jobs import register
 
 
@@ -20,7 +19,7 @@ class StubServer(LanguageServer):
         super().__init__("tunelint-stub", "0")
         self.settings: dict[str, Any] = json.loads(os.environ.get("TUNELINT_STUB_SETTINGS", "{}"))
 
-    def document_text(self, uri: str) -> str:
+    async def document_text(self, uri: str) -> str:
         return self.workspace.get_text_document(uri).source
 
     def document_settings(self, uri: str) -> Settings:
@@ -28,10 +27,6 @@ class StubServer(LanguageServer):
 
     def client_settings(self, uri: str) -> dict[str, Any]:
         return dict(self.settings)
-
-    def lint_summary(self, uri: str) -> Summary:
-        doc = Document(Analyzer(self.document_settings(uri)), self.document_text(uri))
-        return doc.summary()
 
 
 server = StubServer()
