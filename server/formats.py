@@ -48,7 +48,9 @@ def detect_format(obj: dict[str, Any]) -> str | None:
     return None
 
 
-_WS_ESCAPE = re.compile(rb"\\[nrt]")
+# Matched before lowering: a backslash then N, R or T goes as if the text had been lowered first.
+_WS_ESCAPE = re.compile(rb"\\[nrtNRT]")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
 
 def normalized(canonical: bytes) -> bytes:
@@ -59,10 +61,11 @@ def normalized(canonical: bytes) -> bytes:
     collapsed: splitting a 100 MB line into words would cost seconds, and "a b" vs "ab" is still
     a near duplicate.
     """
-    folded = canonical.lower()
+    folded = canonical
     if b"\\" in folded:
         folded = _WS_ESCAPE.sub(b"", folded)
-    return folded.translate(None, b" \t\r\n\x0b\x0c")
+    # Lowers (like bytes.lower, ASCII only) and drops whitespace in one pass.
+    return folded.translate(_LOWER, b" \t\r\n\x0b\x0c")
 
 
 def _conversation(obj: dict[str, Any], fmt: str) -> list[Any] | None:
@@ -104,10 +107,16 @@ def prompt_and_target(obj: dict[str, Any], fmt: str, text: str = '"id"'
             break
     if last is None or last == 0:
         return None
-    strip = _strip if ('"weight"' in text or '"id"' in text or '"tool_call_id"' in text) else _same
+    part = msgs[: last + 1]
+    # Stripping copies the messages; most have nothing to strip, which a walk of the parsed
+    # messages tells faster than searching the line. The line is searched only when there is
+    # something, so that a key spelt with escapes (`"w\\u0065ight"`) stays, as it always has.
+    keyed = [_has_dropped(m) for m in part]
+    if any(keyed) and ('"weight"' in text or '"id"' in text or '"tool_call_id"' in text):
+        part = [_strip(m) if k else m for m, k in zip(part, keyed)]
     try:
-        prompt = orjson.dumps(strip(msgs[:last]), option=orjson.OPT_SORT_KEYS)
-        target = orjson.dumps(strip(msgs[last]), option=orjson.OPT_SORT_KEYS)
+        prompt = orjson.dumps(part[:last], option=orjson.OPT_SORT_KEYS)
+        target = orjson.dumps(part[last], option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return None
     # Exact (not case/space folded) on purpose: folding whole conversations twice more per line
@@ -115,8 +124,7 @@ def prompt_and_target(obj: dict[str, Any], fmt: str, text: str = '"id"'
     return prompt, target
 
 
-def _same(value: Any) -> Any:
-    return value
+_DROPPED = frozenset({"weight", "id", "tool_call_id"})
 
 
 def _strip(value: Any) -> Any:
@@ -124,8 +132,23 @@ def _strip(value: Any) -> Any:
     if isinstance(value, list):
         return [_strip(v) for v in value]
     if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in ("weight", "id", "tool_call_id")}
+        return {k: _strip(v) for k, v in value.items() if k not in _DROPPED}
     return value
+
+
+def _has_dropped(value: Any) -> bool:
+    """Whether ``_strip`` would drop anything from ``value`` (parsed JSON: exact types)."""
+    if type(value) is dict:
+        if not _DROPPED.isdisjoint(value):
+            return True
+        for v in value.values():
+            if (type(v) is dict or type(v) is list) and _has_dropped(v):
+                return True
+    elif type(value) is list:
+        for v in value:
+            if (type(v) is dict or type(v) is list) and _has_dropped(v):
+                return True
+    return False
 
 
 def count_images(obj: Any) -> int:
