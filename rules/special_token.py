@@ -69,7 +69,8 @@ def _messages(ctx: ExampleContext) -> Iterator[tuple[int, dict[str, Any], str]]:
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
-    if "<|" not in ctx.text:
+    # A single character is found by memchr, several times faster than the pair.
+    if "|" not in ctx.text or "<|" not in ctx.text:
         return
     extra = tuple(opts.get("extra_tokens") or ())
     pattern = _pattern(encoding_for(ctx.settings.model), extra)

@@ -97,6 +97,16 @@ class ExampleContext:
         self.facts["_messages"] = out
         return out
 
+    def message_keys(self) -> set[str]:
+        """Every key of the messages ``iter_messages`` gives, computed once per example: a rule
+        about a key that no message has stops at one set lookup instead of a walk or a search
+        of the line."""
+        cached = self.facts.get("_message_keys")
+        if cached is None:
+            cached = set().union(*[m for _i, m, _p in self.iter_messages()])
+            self.facts["_message_keys"] = cached
+        return cached
+
 
 class DatasetView(Protocol):
     """The dataset-level indexes a dataset rule reads. Line numbers are 0-based."""
