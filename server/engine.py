@@ -64,6 +64,25 @@ def split_lines(text: str) -> tuple[list[str], list[str]]:
     return lines, endings
 
 
+_RAW_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def split_raw_lines(data: bytes) -> tuple[list[bytes], list[str]]:
+    """``split_lines`` of UTF-8 bytes (line ends are ASCII: the same cuts, no decoding)."""
+    if b"\r" not in data:
+        lines = data.split(b"\n")
+        return lines, ["\n"] * (len(lines) - 1) + [""]
+    lines, endings = [], []
+    pos = 0
+    for m in _RAW_LINE_BREAK.finditer(data):
+        lines.append(data[pos : m.start()])
+        endings.append(m.group().decode("ascii"))
+        pos = m.end()
+    lines.append(data[pos:])
+    endings.append("")
+    return lines, endings
+
+
 def utf8_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
@@ -358,6 +377,11 @@ def pack_line(text: str) -> str | bytes:
     return text if text.isascii() else text.encode("utf-8", "surrogatepass")
 
 
+def pack_raw(raw: bytes) -> str | bytes:
+    """``pack_line(decode_line(raw))`` without decoding: an ASCII line as str, else its bytes."""
+    return raw.decode("ascii") if raw.isascii() else raw
+
+
 def decode_line(stored: str | bytes) -> str:
     """The text of a line as pack_line stored it."""
     return stored.decode("utf-8", "surrogatepass") if isinstance(stored, bytes) else stored
@@ -504,16 +528,36 @@ class Document:
         )
         lines, endings = split_lines(new_text)
         endings[-1] = tail_ending
+        self._splice(start, end, [pack_line(t) for t in lines], endings, lines)
+
+    def append_raw(self, data: bytes) -> None:
+        """Append UTF-8 lines after the document's final line end (its last line is empty): how
+        a big document is built a piece at a time without its text as one str (which takes 4
+        bytes a character once it holds an emoji)."""
+        last = self.entries[-1]
+        if last._raw != "":
+            raise ValueError("append_raw needs a document that ends with a line end")
+        lines, endings = split_raw_lines(data)
+        endings[-1] = last.ending
+        n = len(self.entries)
+        self._splice(n - 1, n, [pack_raw(raw) for raw in lines], endings)
+
+    def _splice(self, start: int, end: int, packed: list[str | bytes], endings: list[str],
+                texts: list[str] | None = None) -> None:
+        """Lines ``start..end`` become these (stored as pack_line does; ``texts``, if given, are
+        their decoded texts), analysed and indexed."""
         old = self.entries[start:end]
         self._line_out = None
         for e in old:
             self._unindex(e)
-        if len(lines) != len(old):
-            self._shifts.append((end, len(lines) - len(old)))
+        if len(packed) != len(old):
+            self._shifts.append((end, len(packed) - len(old)))
             self._gen["lines"] += 1
         epoch = len(self._shifts)
-        new = [self._make(t, en, start + i, epoch)
-               for i, (t, en) in enumerate(zip(lines, endings))]
+        analyze = self.analyzer.analyze
+        new = [Entry(p, en, analyze(decode_line(p) if texts is None else texts[i], p),
+                     start + i, epoch)
+               for i, (p, en) in enumerate(zip(packed, endings))]
         self.entries[start:end] = new
         for e in new:
             self._index(e)

@@ -62,6 +62,7 @@ STATS_BIG_LINES = 20_000
 TOKEN_BATCH = 2_000
 CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
 SHOW_REPORT = "tunelint.showReport"
+BOM = "\ufeff".encode()
 
 
 class TunelintProtocol(LanguageServerProtocol):
@@ -287,21 +288,22 @@ class TunelintServer(LanguageServer):
         checks such as duplicates wait for the whole file), so a big file shows its first
         problems at once while the progress bar reports the rest.
         """
+        doc = await self.run_off_loop(build_document, settings, "", od.path)
         done = 0
-        piece = pieces.take()
-        done += len(piece)
-        doc = await self.run_off_loop(build_from_piece, settings, piece, od.path)
-        del piece
         published = False
         while len(pieces):
             if od.closed or od.text is not pieces:
                 return None
-            if not published:
+            if done and not published:
+                # Line-level findings of the lines built so far (the first piece is small).
                 self._publish_partial(od, doc)
                 published = True
             piece = pieces.take()
-            done += len(piece)
-            await self.run_off_loop(append_piece, doc, piece)
+            if not done and piece.startswith(BOM):
+                doc.bom = True
+                piece = piece[len(BOM):]
+            done += len(piece) or 1
+            await self.run_off_loop(doc.append_raw, piece)
             del piece
             self.release_memory()  # what the piece's analysis freed, before the next one
             if progress is not None:
@@ -479,16 +481,6 @@ class TunelintServer(LanguageServer):
         """Log internal errors; never a popup, never a stop."""
         log.error("internal error (%s): %s", getattr(source, "__name__", source), error,
                   exc_info=error)
-
-
-def build_from_piece(settings: Settings, piece: bytes, path: Path | None) -> Document:
-    return build_document(settings, decode_line(piece), path)
-
-
-def append_piece(doc: Document, piece: bytes) -> None:
-    """Append ``piece`` (UTF-8, whole lines) after the document's last line end."""
-    n = len(doc.entries)
-    doc.replace_lines(n - 1, n, doc.entries[-1].text + decode_line(piece))
 
 
 def configure_logging(level: str | None, log_file: str | None,
