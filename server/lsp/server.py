@@ -14,6 +14,7 @@ import importlib
 import inspect
 import io
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Generator, Sequence
@@ -770,4 +771,5 @@ def main(host: str | None = None, port: int | None = None) -> None:
     if host is not None and port is not None:
         server.start_tcp(host, port)
     else:
+        stream.widen_pipe(sys.stdout.fileno())
         server.start_io()

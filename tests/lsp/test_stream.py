@@ -176,3 +176,18 @@ async def test_big_open_is_built_from_pieces(vscode: LanguageClient, workspace: 
     assert n - 2 not in {d.range.start.line for d in fixed.diagnostics}
     assert {d.range.start.line for d in fixed.diagnostics} >= {5, n}
     await asyncio.sleep(0)
+
+
+def test_widen_pipe_grows_a_pipe_and_leaves_files_alone(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    r, w = os.pipe()
+    try:
+        assert stream.widen_pipe(w)
+        assert fcntl.fcntl(w, 1032) >= stream.PIPE_BYTES  # F_GETPIPE_SZ
+    finally:
+        os.close(r)
+        os.close(w)
+    with open(tmp_path / "f", "wb") as f:
+        assert not stream.widen_pipe(f.fileno())
