@@ -85,14 +85,24 @@ def rss(pid: int) -> tuple[int, int]:
     return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
 
+def pss(pid: int) -> int:
+    """Proportional set size in bytes: shared pages split between their sharers, so a child
+    just forked (sharing all of its parent's pages until it execs) is not counted twice."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def tree_rss(pid: int) -> int:
-    """VmRSS of a process and all its descendants (the server and its token worker)."""
+    """Resident memory (PSS) of a process and all its descendants (the server and its token
+    worker)."""
     total = 0
     todo = [pid]
     while todo:
         p = todo.pop()
-        with contextlib.suppress(OSError):
-            total += rss(p)[0]
+        with contextlib.suppress(OSError, ValueError):
+            total += pss(p)
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
     return total

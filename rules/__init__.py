@@ -76,6 +76,11 @@ class Rule:
     doc: str = ""
     # Dataset rules: the indexes the check reads (None: re-run on every diagnostics call).
     reads: frozenset[str] | None = None
+    # Example rules: a cheap test, shared by a family of rules (a helper in a rules/_*.py
+    # module), that is False only when the check cannot report anything. Each distinct test runs
+    # once per example and the rules it rules out are skipped (most examples have no tools or
+    # images); the check stays correct without it.
+    applies: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -85,6 +90,8 @@ class Rule:
         if self.reads is not None and (self.scope != "dataset" or not self.reads <= DATASET_INDEXES):
             raise ValueError(f"rule {self.code}: reads={set(self.reads)} is for dataset rules, "
                              f"with indexes among {sorted(DATASET_INDEXES)}")
+        if self.applies is not None and self.scope != "example":
+            raise ValueError(f"rule {self.code}: applies is for example rules")
 
     @property
     def summary(self) -> str:

@@ -40,6 +40,11 @@ def roles(ctx: ExampleContext) -> list[Any] | None:
     return out
 
 
+def has_weights(ctx: ExampleContext) -> bool:
+    """Whether some message has a ``weight``: the weight rules' ``Rule.applies``."""
+    return "weight" in ctx.message_keys()
+
+
 def type_name(value: Any) -> str:
     """The JSON type of a parsed value, for messages ("a string", "null", ...)."""
     if value is None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 
-from ._tooling import shape
+from ._tooling import all_messages, shape
 
 DATA_URL = re.compile(r"data:([^;,]*)((?:;[^;,]*)*),", re.I)
 SUPPORTED = ("image/jpeg", "image/png", "image/webp")
@@ -37,6 +37,12 @@ class ImagePart:
     def url_pointer(self) -> str:
         return self.pointer + ("/image_url/url" if isinstance(self.image, dict)
                                else "/image_url")
+
+
+def has_parts(ctx: ExampleContext) -> bool:
+    """Whether some message's content is a list of parts, where images are: without one the
+    image rules have nothing to check (their ``Rule.applies``)."""
+    return any(isinstance(m.get("content"), list) for m, _ptr in all_messages(ctx))
 
 
 def image_parts(ctx: ExampleContext) -> Iterator[ImagePart]:

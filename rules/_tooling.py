@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from tunelint.context import ExampleContext
+from tunelint.rules._chat import roles
 
 PREFERENCE_OUTPUT_KEYS = (
     "preferred_output",
@@ -26,6 +27,23 @@ def holder(ctx: ExampleContext) -> tuple[dict[str, Any] | None, str]:
         inp = ctx.obj.get("input")
         return (inp if isinstance(inp, dict) else None), "/input"
     return ctx.obj, ""
+
+
+_TOOL_HOLDER_KEYS = frozenset({"tools", "functions", "parallel_tool_calls"})
+_CALL_KEYS = frozenset({"tool_calls", "function_call"})
+
+
+def uses_tools(ctx: ExampleContext) -> bool:
+    """Whether the example declares tools or functions, sets ``parallel_tool_calls``, has a
+    message with ``tool_calls`` or ``function_call``, or a tool message: without any of these
+    the tool rules have nothing to check (their ``Rule.applies``)."""
+    h, _ = holder(ctx)
+    if h is not None and not _TOOL_HOLDER_KEYS.isdisjoint(h):
+        return True
+    if ctx.format == "preference":
+        sh = shape(ctx)  # the output messages count too
+        return sh.tool_calls_key or sh.function_call_key or sh.tool_role
+    return not _CALL_KEYS.isdisjoint(ctx.message_keys()) or "tool" in (roles(ctx) or ())
 
 
 def all_messages(ctx: ExampleContext) -> Iterator[tuple[dict[str, Any], str]]:

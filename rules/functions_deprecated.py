@@ -34,7 +34,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, Edit, Fix, Problem, Rule, Severity
 
-from ._tooling import holder, shape
+from ._tooling import holder, shape, uses_tools
 
 
 def _dumps(value: Any) -> str:
@@ -114,4 +114,5 @@ RULE = Rule(
     formats=frozenset({CHAT, PREFERENCE}),
     fix="unsafe",
     doc=__doc__,
+    applies=uses_tools,
 )

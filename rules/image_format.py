@@ -41,7 +41,15 @@ import orjson
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Edit, Fix, Problem, Rule, Severity
 
-from ._images import SUPPORTED, check_payload, image_parts, parse_data_url, png_mode, sniff
+from ._images import (
+    SUPPORTED,
+    check_payload,
+    has_parts,
+    image_parts,
+    parse_data_url,
+    png_mode,
+    sniff,
+)
 from ._positions import offset_in_string
 from ._tooling import json_type
 
@@ -127,4 +135,5 @@ RULE = Rule(
     fix="sometimes",
     options={"allow_http_urls": True},
     doc=__doc__,
+    applies=has_parts,
 )

@@ -29,7 +29,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Severity
 
-from ._images import image_parts
+from ._images import has_parts, image_parts
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -50,4 +50,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     doc=__doc__,
+    applies=has_parts,
 )

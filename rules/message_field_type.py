@@ -80,7 +80,10 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
     # Reinforcement examples have no function messages at all (their schema lists none).
     needs_name = ctx.format != REINFORCEMENT
     for _i, m, ptr in ctx.iter_messages():
-        yield from _message(m, m.get("role"), ptr, needs_name)
+        role = m.get("role")
+        if role != "function" and m.keys().isdisjoint(_FIELDS):
+            continue  # nothing to check (the common case), decided without a generator
+        yield from _message(m, role, ptr, needs_name)
     if ctx.format != PREFERENCE:
         return
     # The output messages are assistant messages by the schema; a wrong role is dpo-shape's.

@@ -32,7 +32,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Severity
 
-from ._tooling import holder, iter_calls
+from ._tooling import holder, iter_calls, uses_tools
 
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _BAD_CHAR = re.compile(r"[^a-zA-Z0-9_-]")
@@ -93,4 +93,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     doc=__doc__,
+    applies=uses_tools,
 )

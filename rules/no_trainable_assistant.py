@@ -28,6 +28,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Problem, Rule, Severity
+from tunelint.rules._chat import has_weights
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -62,4 +63,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({"chat"}),
     doc=__doc__,
+    applies=has_weights,
 )

@@ -30,7 +30,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, Edit, Fix, Problem, Rule, Severity
 
-from ._tooling import holder, json_type
+from ._tooling import holder, json_type, uses_tools
 
 _BOOLS = {"true": "true", "false": "false"}
 
@@ -62,4 +62,5 @@ RULE = Rule(
     formats=frozenset({CHAT, PREFERENCE}),
     fix="sometimes",
     doc=__doc__,
+    applies=uses_tools,
 )

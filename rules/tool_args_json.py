@@ -41,7 +41,7 @@ from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Edit, Fix, Problem, Rule, Severity
 
 from ._positions import offset_in_string
-from ._tooling import decode_arguments, iter_calls, json_type
+from ._tooling import decode_arguments, iter_calls, json_type, uses_tools
 
 
 def _as_string_literal(value: str) -> str:
@@ -97,4 +97,5 @@ RULE = Rule(
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     fix="sometimes",
     doc=__doc__,
+    applies=uses_tools,
 )

@@ -37,7 +37,7 @@ from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Sever
 
 from ._positions import span_in_string
 from ._schema_messages import Finding, dotted, findings, pointer_of
-from ._tooling import declared, decode_arguments, iter_calls, validator
+from ._tooling import declared, decode_arguments, iter_calls, uses_tools, validator
 
 MAX_FINDINGS = 5
 
@@ -102,4 +102,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     doc=__doc__,
+    applies=uses_tools,
 )

@@ -37,7 +37,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Edit, Fix, Problem, Rule, Severity
 
-from ._tooling import all_messages, json_type, shape
+from ._tooling import all_messages, json_type, shape, uses_tools
 
 
 @cache
@@ -114,4 +114,5 @@ RULE = Rule(
     fix="sometimes",
     options={"id_pattern": None},
     doc=__doc__,
+    applies=uses_tools,
 )

@@ -35,7 +35,7 @@ import orjson
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Edit, Fix, Problem, Rule, Severity
 
-from ._tooling import declared, iter_calls
+from ._tooling import declared, iter_calls, uses_tools
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -74,4 +74,5 @@ RULE = Rule(
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     fix="sometimes",
     doc=__doc__,
+    applies=uses_tools,
 )

@@ -36,7 +36,7 @@ from typing import Any
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Related, Rule, Severity
 
-from ._tooling import shape
+from ._tooling import shape, uses_tools
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -96,4 +96,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     doc=__doc__,
+    applies=uses_tools,
 )

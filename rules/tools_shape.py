@@ -35,7 +35,7 @@ from tunelint.problems import Part
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Severity
 
 from ._schema_messages import describe, dotted, pointer_of
-from ._tooling import canonical, holder, json_type, schema_error
+from ._tooling import canonical, holder, json_type, schema_error, uses_tools
 
 # Results per canonical tools list: many lines repeat the same list, so it is checked once.
 _CACHE: dict[bytes, list[tuple[str, Part, str]]] = {}
@@ -126,4 +126,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     doc=__doc__,
+    applies=uses_tools,
 )

@@ -32,6 +32,7 @@ import orjson
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Edit, Fix, Problem, Rule, Severity
+from tunelint.rules._chat import has_weights
 
 
 def _intended(w: Any) -> int | None:
@@ -79,4 +80,5 @@ RULE = Rule(
     formats=frozenset({"chat"}),
     fix="sometimes",
     doc=__doc__,
+    applies=has_weights,
 )

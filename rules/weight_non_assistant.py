@@ -29,6 +29,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Edit, Fix, Problem, Rule, Severity
+from tunelint.rules._chat import has_weights
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -60,4 +61,5 @@ RULE = Rule(
     formats=frozenset({"chat"}),
     fix="unsafe",
     doc=__doc__,
+    applies=has_weights,
 )

@@ -150,6 +150,14 @@ class RuleSet:
                 self.dataset.append(active)
 
 
+_Call = tuple[Callable[..., Iterable[Problem]], Mapping[str, Any], Severity,
+              Callable[[Any], bool] | None]
+
+
+def _calls(rules: list[ActiveRule]) -> list[_Call]:
+    return [(a.rule.check, a.options, a.severity, a.rule.applies) for a in rules]
+
+
 def _matches(r: Rule, selector: str) -> bool:
     s = selector.strip()
     if s.upper() == "ALL":
@@ -190,6 +198,10 @@ class Analyzer:
             schema=load_schema(self.settings.schema, self.settings.root),
             path=path,
         )
+        # (check, options, severity, applies) of the line rules and of each format's example
+        # rules: unpacked by the loop that runs some 40 rules a line.
+        self._line_calls = _calls(self.rules.line)
+        self._example_calls = {f: _calls(rs) for f, rs in self.rules.example.items()}
         # Keyed by the packed text (see pack_line), the same object a document's entry keeps.
         self._cache: dict[str | bytes, LineResult] = {}
         self.cache_limit = 2_000_000
@@ -275,7 +287,7 @@ class Analyzer:
                 fmt = detected
             ctx.facts["format"] = fmt
             ctx.facts["detected_format"] = detected
-        self._run_all(self.rules.line, ctx, problems)
+        self._run_all(self.rules.line, self._line_calls, ctx, problems)
         size = len(raw) if valid_utf8 and raw is not None else utf8_size(text)
         result = LineResult(kind=kind, format=fmt, size=size)
         if kind == OBJECT and canonical is not None:
@@ -285,7 +297,7 @@ class Analyzer:
                 # Tokens cannot exceed this: exact counting is needed only above the limit.
                 ectx.facts["token_bound"] = fm.token_upper_bound(result.size, result.n_messages,
                                                                  result.n_images)
-                self._run_all(self.rules.example[fmt], ectx, problems)
+                self._run_all(self.rules.example[fmt], self._example_calls[fmt], ectx, problems)
                 tokens = ectx.facts.get("tokens")
                 if isinstance(tokens, int):
                     result.tokens = tokens
@@ -304,20 +316,30 @@ class Analyzer:
             result.target_key = xxhash.xxh3_128_digest(pt[1])
         msgs = fm._conversation(obj, fmt)
         result.n_messages = len(msgs) if msgs else 0
-        result.n_images = fm.count_images(obj) if "image_url" in text else 0
+        # "_" first: one character is found by memchr, and most prose has none.
+        result.n_images = fm.count_images(obj) if "_" in text and "image_url" in text else 0
 
-    def _run_all(self, rules: list[ActiveRule], ctx: Any, problems: list[Problem]) -> None:
-        """Run rules with one exception guard for the batch (the common case: no bug).
+    def _run_all(self, rules: list[ActiveRule], calls: list[_Call], ctx: Any,
+                 problems: list[Problem]) -> None:
+        """Run rules (``calls`` is ``_calls(rules)``) with one exception guard for the batch (the
+        common case: no bug), skipping those that ``Rule.applies`` rules out.
 
         If any rule raises, the batch is re-run rule by rule so the others still report and the
         faulty one is named.
         """
         start = len(problems)
         try:
-            for active in rules:
-                for p in active.rule.check(ctx, active.options):
+            decided: dict[Callable[[Any], bool], bool] = {}  # each test runs once
+            for check, options, severity, applies in calls:
+                if applies is not None:
+                    ok = decided.get(applies)
+                    if ok is None:
+                        ok = decided[applies] = applies(ctx)
+                    if not ok:
+                        continue
+                for p in check(ctx, options):
                     if p.severity is None:
-                        p.severity = active.severity
+                        p.severity = severity
                     problems.append(p)
         except TokensDeferred:
             raise
@@ -328,6 +350,9 @@ class Analyzer:
 
     def _run(self, active: ActiveRule, ctx: Any) -> Iterable[Problem]:
         try:
+            applies = active.rule.applies
+            if applies is not None and not applies(ctx):
+                return []
             found = list(active.rule.check(ctx, active.options))
         except TokensDeferred:
             raise

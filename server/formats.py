@@ -31,13 +31,12 @@ def detect_format(obj: dict[str, Any]) -> str | None:
         msgs = obj["messages"]
         if isinstance(msgs, list) and msgs:
             roles = [m.get("role") for m in msgs if isinstance(m, dict)]
-            extra = any(k not in CHAT_TOP_LEVEL for k in obj)
-            if "assistant" not in roles and roles and roles[-1] == "user" and (
-                extra or "developer" in roles
-            ):
-                return REINFORCEMENT
-            if "developer" in roles and "assistant" not in roles:
-                return REINFORCEMENT
+            if "assistant" not in roles:
+                extra = not obj.keys() <= CHAT_TOP_LEVEL
+                if roles and roles[-1] == "user" and (extra or "developer" in roles):
+                    return REINFORCEMENT
+                if "developer" in roles:
+                    return REINFORCEMENT
         return CHAT
     if "input" in obj and any(
         k in obj for k in PREFERENCE_OUTPUTS + PREFERENCE_LEGACY_OUTPUTS
