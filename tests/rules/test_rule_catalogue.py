@@ -90,3 +90,43 @@ def test_docs_are_generated_and_fresh() -> None:
 def test_codes_and_names_unique() -> None:
     assert len({r.code for r in RULES}) == len(RULES)
     assert len({r.name for r in RULES}) == len(RULES)
+
+
+GUARDED = [r for r in RULES if r.applies is not None]
+
+
+@pytest.mark.parametrize("r", GUARDED, ids=[r.name for r in GUARDED])
+def test_applies_is_false_only_where_the_rule_reports_nothing(r: Rule) -> None:
+    """``Rule.applies`` lets the engine skip a rule: on every fixture line and documented
+    example of every rule, a rule it rules out would have reported nothing."""
+    import orjson
+
+    from tunelint import formats as fm
+    from tunelint.context import ExampleContext
+
+    texts: list[str] = []
+    for folder in sorted(RULE_FIXTURES.iterdir()):
+        for p in sorted(folder.glob("*.jsonl")):
+            texts += p.read_bytes().decode("utf-8", "surrogateescape").splitlines()
+    for other in RULES:
+        ex = doc_examples(other)
+        texts += [t for text in (ex.failing, ex.passing) if text for t in text.splitlines()]
+    settings = _settings_for(r)
+    analyzer = Analyzer(settings)
+    checked = skipped = 0
+    for text in texts:
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict) or (fmt := fm.detect_format(obj)) not in r.formats:
+            continue
+        active = analyzer.rules.by_code[r.code]
+        ctx = ExampleContext(obj=obj, format=fmt, text=text, run=analyzer.run)
+        ctx.facts["token_bound"] = 0
+        if r.applies(ctx):
+            checked += 1
+            continue
+        skipped += 1
+        assert list(r.check(ctx, active.options)) == [], f"{r.name} skipped on {text[:200]}"
+    assert checked and skipped
