@@ -103,28 +103,42 @@ def iter_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes, by
     """(offset, line bytes without its end, the end) for the lines starting in [start, end)."""
     with open(path, "rb") as f:
         f.seek(start)
-        carry = b""
-        base = start  # file offset of data[0]
+        carry = b""  # the start of a line the previous block cut
+        base = start  # file offset of carry[0], or of the block's first byte without a carry
         while base < end:
             block = f.read(BLOCK)
-            data = carry + block if carry else block
             if not block:
-                if data:
-                    yield base, data, b""
+                if carry:
+                    yield base, carry, b""
                 return
             cut = 0
+            if carry:
+                # Only the line across the boundary is joined (not the block to the carry: a
+                # copy of 8 MB per block).
+                nl = block.find(b"\n")
+                if nl < 0:
+                    carry += block
+                    continue
+                line = carry + block[:nl]
+                if line.endswith(b"\r"):  # CRLF
+                    yield base, line[:-1], b"\r\n"
+                else:
+                    yield base, line, b"\n"
+                base += len(carry)
+                cut = nl + 1
+                carry = b""
             while True:
-                nl = data.find(b"\n", cut)
+                nl = block.find(b"\n", cut)
                 if nl < 0:
                     break
                 if base + cut >= end:
                     return
-                if nl > cut and data[nl - 1] == 13:  # CRLF
-                    yield base + cut, data[cut : nl - 1], b"\r\n"
+                if nl > cut and block[nl - 1] == 13:  # CRLF
+                    yield base + cut, block[cut : nl - 1], b"\r\n"
                 else:
-                    yield base + cut, data[cut:nl], b"\n"
+                    yield base + cut, block[cut:nl], b"\n"
                 cut = nl + 1
-            carry = data[cut:]
+            carry = block[cut:]
             base += cut
 
 

@@ -211,3 +211,35 @@ def test_analyze_bytes_equals_analyze_of_the_decoded_text(raw: bytes) -> None:
     """Workers parse the bytes they read; the result is that of the text a reader decodes."""
     analyzer = Analyzer(settings_from_mapping({}))
     assert analyzer.analyze_bytes(raw) == analyzer.analyze_fresh(batch._decode(raw))
+
+
+def _lines_by_split(data: bytes, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+    """What iter_lines yields, the obvious way: the lines starting in [start, end)."""
+    out, pos = [], 0
+    pieces = data.split(b"\n")
+    for i, line in enumerate(pieces):
+        last = i == len(pieces) - 1
+        if (last and not line) or pos >= end:
+            break
+        if pos >= start:
+            if not last and line.endswith(b"\r"):
+                out.append((pos, line[:-1], b"\r\n"))
+            else:
+                out.append((pos, line, b"" if last else b"\n"))
+        pos += len(line) + 1
+    return out
+
+
+def test_iter_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    rnd = random.Random(3)
+    path = tmp_path / "x.jsonl"
+    for _ in range(2000):
+        data = bytes(rnd.choice(b"ab\r\n\n") for _ in range(rnd.randrange(60)))
+        path.write_bytes(data)
+        # Tiny blocks: lines (and CRLFs) cut by one or more block ends.
+        monkeypatch.setattr(batch, "BLOCK", rnd.choice([1, 2, 3, 5, 7, 64]))
+        start = rnd.choice([0] + [i + 1 for i, c in enumerate(data) if c == 10])
+        end = rnd.randrange(start, len(data) + 2)
+        assert list(batch.iter_lines(str(path), start, end)) == _lines_by_split(data, start, end)
