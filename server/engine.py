@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 BLANK, INVALID, NON_OBJECT, OBJECT = 0, 1, 2, 3
 MAX_PENDING_SHIFTS = 64
+BOM_BYTES = "\ufeff".encode()
 _SORT_KEY = operator.attrgetter("line", "column", "code")
 _LINE = operator.attrgetter("line")
 
@@ -753,6 +754,16 @@ class Document:
     def text(self) -> str:
         body = "".join(e.text + e.ending for e in self.entries)
         return ("\ufeff" + body) if self.bom else body
+
+    def utf8(self) -> bytes:
+        """The text as UTF-8, from the stored lines (never the whole text as one str, which
+        takes 4 bytes a character once it holds an emoji)."""
+        parts = [BOM_BYTES] if self.bom else []
+        for e in self.entries:
+            raw = e._raw
+            parts.append(raw if isinstance(raw, bytes) else raw.encode("ascii"))
+            parts.append(e.ending.encode("ascii"))
+        return b"".join(parts)
 
     # -- DatasetView -----------------------------------------------------------------------
 

@@ -101,3 +101,10 @@ def test_huge_line_is_handled() -> None:
     diags = doc.diagnostics()
     assert any(d.code == "TL101" and d.line == 1 for d in diags)
     assert any(d.code == "TL901" and d.line == 0 for d in diags)
+
+
+def test_utf8_is_the_text_encoded() -> None:
+    for text in ("\ufeff" + ten("\r\n") + "\r\n", ten("\r") + "\n日本 🙂", "", "\n\n",
+                 '{"a": "\ud800"}\n' + ten()):
+        doc = Document(Analyzer(Settings()), text)
+        assert doc.utf8() == text.encode("utf-8", "surrogatepass")

@@ -1,8 +1,8 @@
 """Editor commands for fine-tuning jobs: ``tunelint.startFineTune``, ``tunelint.jobStatus``,
 ``tunelint.cancelJob``. The work is ``tunelint.submit.core``; this module only talks LSP.
 
-What the server object must provide (see server.py): ``async document_text(uri)`` (an open
-document's text once it is built),
+What the server object must provide (see server.py): ``async document_bytes(uri)`` (an open
+document's UTF-8 text once it is built, else the file's bytes),
 ``document_settings(uri)``, ``client_settings(uri)`` (raw editor settings, read here: ``jobs``
 {model, method, hyperparameters, suffix, seed, validationFile, metadata, pollInterval, stateFile},
 ``baseUrl``, ``azureEndpoint``, ``apiVersion``, ``apiKey``; each also accepted inside ``jobs``).
@@ -19,10 +19,15 @@ document's text once it is built),
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
+import multiprocessing
+import os
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -183,6 +188,29 @@ def _endpoint(settings: Mapping[str, Any]) -> Endpoint:
     )
 
 
+def _stdout_to_stderr() -> None:
+    # A child inherits the server's stdout, which carries the protocol: keep it clean.
+    os.dup2(2, 1)
+
+
+def prepare_elsewhere(train: Dataset, validation: Dataset | None, params: JobParams,
+                      settings: Any, endpoint: Endpoint, force: bool) -> Plan:
+    """``prepare`` (lint the files, count their tokens) in a child process: the analysis of a
+    whole file and the tokenizer go away with it instead of staying in the server. The API key
+    does not cross: the child gets the endpoint without it. In process if no child can run."""
+    keyless = dataclasses.replace(endpoint, api_key=None)
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_stdout_to_stderr) as pool:
+            plan = pool.submit(prepare, train, validation, params, settings, keyless,
+                               force=force).result()
+    except (OSError, BrokenProcessPool) as e:
+        log.warning("cannot prepare the job in a child process (%s); preparing here", scrub(e))
+        return prepare(train, validation, params, settings, endpoint, force=force)
+    plan.endpoint = endpoint
+    return plan
+
+
 def register(server: Any) -> None:
     jobs = JobsState()
     server.tunelint_jobs = jobs
@@ -223,11 +251,10 @@ def register(server: Any) -> None:
         try:
             settings = ls.client_settings(uri)
             lint_settings = ls.document_settings(uri)
-            text = await ls.document_text(uri)
+            data = await ls.document_bytes(uri)
             path = _uri_path(uri)
             name = path.name if path else uri.rsplit("/", 1)[-1] or "train.jsonl"
-            train = Dataset(name, text.encode("utf-8", "surrogateescape"),
-                            str(path) if path else None)
+            train = Dataset(name, data, str(path) if path else None)
             validation = None
             vfile = _get(settings, "validationFile")
             if vfile:
@@ -239,7 +266,8 @@ def register(server: Any) -> None:
             endpoint = _endpoint(settings)
 
             def plan(force: bool) -> Plan:
-                return prepare(train, validation, params, lint_settings, endpoint, force=force)
+                return prepare_elsewhere(train, validation, params, lint_settings, endpoint,
+                                         force)
 
             try:
                 the_plan = await loop.run_in_executor(None, plan, False)

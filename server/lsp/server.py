@@ -117,18 +117,15 @@ class TunelintServer(LanguageServer):
 
     # -- the interface jobs.py uses -----------------------------------------------------------
 
-    async def document_text(self, uri: str) -> str:
-        """The text of an open document once built, or of the file."""
+    async def document_bytes(self, uri: str) -> bytes:
+        """The UTF-8 text of an open document once built, or the file's bytes."""
         od = await self.ready_doc(uri)
-        if od is not None:
-            return od.current_text()
-        return self._disk_text(uri)
-
-    def _disk_text(self, uri: str) -> str:
+        if od is not None and od.doc is not None:
+            return od.doc.utf8()
         path = uri_to_path(uri)
         if path is None:
             raise FileNotFoundError(uri)
-        return path.read_text("utf-8", errors="surrogateescape")
+        return path.read_bytes()
 
     def document_settings(self, uri: str) -> Settings:
         od = self.docs.get(uri)

@@ -58,6 +58,20 @@ class SubmitError(Exception):
     def text(self) -> str:
         return "\n".join([self.message, *("  " + d for d in self.details)])
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a child process (see lsp.jobs.prepare_elsewhere), it must arrive whole: by
+        # default an exception is rebuilt from its args, which would drop the exit code and the
+        # details.
+        return (_restore_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore_error(cls: type[SubmitError], args: tuple[Any, ...], state: dict[str, Any]
+                   ) -> SubmitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class Declined(SubmitError):
     def __init__(self, message: str = "not confirmed: nothing was uploaded") -> None:

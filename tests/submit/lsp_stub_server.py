@@ -19,8 +19,8 @@ class StubServer(LanguageServer):
         super().__init__("tunelint-stub", "0")
         self.settings: dict[str, Any] = json.loads(os.environ.get("TUNELINT_STUB_SETTINGS", "{}"))
 
-    async def document_text(self, uri: str) -> str:
-        return self.workspace.get_text_document(uri).source
+    async def document_bytes(self, uri: str) -> bytes:
+        return self.workspace.get_text_document(uri).source.encode("utf-8")
 
     def document_settings(self, uri: str) -> Settings:
         return Settings()
