@@ -58,10 +58,8 @@ def _range_json(od: OpenDocument, line: int, col: int, end_line: int, end_col: i
 
 
 def lsp_diagnostic_json(od: OpenDocument, d: Diagnostic, encoding: str) -> dict[str, Any]:
-    data: dict[str, Any] = {"rule": d.name}
-    if d.fix is not None:
-        data["fix"] = d.fix.title
-        data["safe"] = d.fix.safe
+    # No ``data``: code actions look fixes up in the engine, and every publish carries every
+    # finding, so each byte here is sent (and parsed by the editor) on each edit.
     item: dict[str, Any] = {
         "range": _range_json(od, d.line, d.column, d.end_line, d.end_column, encoding),
         "severity": int(d.severity),
@@ -69,7 +67,6 @@ def lsp_diagnostic_json(od: OpenDocument, d: Diagnostic, encoding: str) -> dict[
         "codeDescription": {"href": rule_doc_url(d.name)},
         "source": SOURCE,
         "message": d.message,
-        "data": data,
     }
     if d.related:
         item["relatedInformation"] = [
