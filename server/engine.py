@@ -758,12 +758,25 @@ class Document:
     def utf8(self) -> bytes:
         """The text as UTF-8, from the stored lines (never the whole text as one str, which
         takes 4 bytes a character once it holds an emoji)."""
-        parts = [BOM_BYTES] if self.bom else []
+        return b"".join(self.utf8_pieces(1 << 62, 1 << 62))
+
+    def utf8_pieces(self, first: int, size: int) -> Iterator[bytes]:
+        """The text as UTF-8 in pieces cut after line ends, each about ``size`` bytes (the first
+        about ``first``), from the stored lines."""
+        parts: list[bytes] = [BOM_BYTES] if self.bom else []
+        n = len(parts[0]) if parts else 0
+        target = first
         for e in self.entries:
             raw = e._raw
-            parts.append(raw if isinstance(raw, bytes) else raw.encode("ascii"))
+            line = raw if isinstance(raw, bytes) else raw.encode("ascii")
+            parts.append(line)
             parts.append(e.ending.encode("ascii"))
-        return b"".join(parts)
+            n += len(line) + len(e.ending)
+            if n >= target:
+                yield b"".join(parts)
+                parts, n, target = [], 0, size
+        if parts:
+            yield b"".join(parts)
 
     # -- DatasetView -----------------------------------------------------------------------
 

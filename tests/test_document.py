@@ -108,3 +108,11 @@ def test_utf8_is_the_text_encoded() -> None:
                  '{"a": "\ud800"}\n' + ten()):
         doc = Document(Analyzer(Settings()), text)
         assert doc.utf8() == text.encode("utf-8", "surrogatepass")
+
+
+def test_utf8_pieces_end_at_line_ends_and_join_to_the_text() -> None:
+    text = "\ufeff" + ten("\r\n") + "\r\n" + "日本 🙂\n" * 50 + "no final line end"
+    doc = Document(Analyzer(Settings()), text)
+    pieces = list(doc.utf8_pieces(10, 300))
+    assert len(pieces) > 5 and b"".join(pieces) == doc.utf8()
+    assert all(p.endswith(b"\n") for p in pieces[:-1])

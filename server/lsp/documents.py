@@ -127,14 +127,6 @@ class OpenDocument:
         return types.Range(start=self.position(line, col, encoding),
                            end=self.position(end_line, end_col, encoding))
 
-    def current_text(self) -> str:
-        """The text (of a document being built from pieces only once built: see ready_doc)."""
-        if self.doc is not None:
-            return self.doc.text
-        if isinstance(self.text, TextPieces):
-            raise RuntimeError("the document is still being built")
-        return self.text or ""
-
     # -- changes --------------------------------------------------------------------------
 
     def apply_changes(self, changes: list[Any], encoding: str) -> None:

@@ -203,7 +203,7 @@ class TunelintServer(LanguageServer):
             elif new != od.settings:
                 od.settings = new
                 od.token_stats = None
-                self.start_build(od, od.current_text())
+                self.start_build(od, rebuild_source(od.doc))
             else:
                 self.schedule_lint(od, 0)
         self.refresh_views()
@@ -267,7 +267,7 @@ class TunelintServer(LanguageServer):
             od.pending = []
             if od.settings is not settings:
                 # The settings changed while building: build again from the newest text.
-                self.start_build(od, doc.text)
+                self.start_build(od, rebuild_source(doc))
                 return
             self._publish(od)
             self.schedule_stats(od, 0)
@@ -288,26 +288,26 @@ class TunelintServer(LanguageServer):
         """
         doc = await self.run_off_loop(build_document, settings, "", od.path)
         done = 0
-        published = False
+        first = True
         while len(pieces):
             if od.closed or od.text is not pieces:
                 return None
-            if done and not published:
+            if done == 1:
                 # Line-level findings of the lines built so far (the first piece is small).
                 self._publish_partial(od, doc)
-                published = True
             piece = pieces.take()
-            if not done and piece.startswith(BOM):
+            if first and piece.startswith(BOM):
                 doc.bom = True
                 piece = piece[len(BOM):]
-            done += len(piece) or 1
+            first = False
+            done += 1
             await self.run_off_loop(doc.append_raw, piece)
             del piece
             self.release_memory()  # what the piece's analysis freed, before the next one
             if progress is not None:
                 self.work_done_progress.report(progress, types.WorkDoneProgressReport(
                     message=f"{doc.line_count:,} lines",
-                    percentage=int(100 * done / max(pieces.size, 1))))
+                    percentage=int(100 * done / (done + len(pieces)))))
         return doc
 
     def _publish_partial(self, od: OpenDocument, doc: Document) -> None:
@@ -479,6 +479,14 @@ class TunelintServer(LanguageServer):
         """Log internal errors; never a popup, never a stop."""
         log.error("internal error (%s): %s", getattr(source, "__name__", source), error,
                   exc_info=error)
+
+
+def rebuild_source(doc: Document) -> str | TextPieces:
+    """What to build a document again from (after a settings change): a big one as pieces of
+    its stored lines, not as one str."""
+    if doc.byte_size >= CHUNKED_MIN_CHARS:
+        return TextPieces(doc.utf8_pieces(FIRST_CHUNK_CHARS, CHUNK_CHARS))
+    return doc.text
 
 
 def configure_logging(level: str | None, log_file: str | None,

@@ -95,3 +95,17 @@ def test_fast_json_reader_structures_messages_like_pygls() -> None:
     stream.install()
     assert pygls.io_.json is FastJsonReader  # type: ignore[comparison-overlap]
     assert pygls.server.run_async is stream.message_loop
+
+
+def test_a_big_document_is_rebuilt_from_pieces_of_its_lines(monkeypatch: pytest.MonkeyPatch):
+    from tunelint.lsp import server
+
+    text = "\ufeff" + (FIXTURES / "mixed.jsonl").read_text("utf-8") * 20
+    doc = build_document(Settings(), text, None)
+    assert server.rebuild_source(doc) == text  # small: the text itself
+    monkeypatch.setattr(server, "CHUNKED_MIN_CHARS", 1000)
+    monkeypatch.setattr(server, "CHUNK_CHARS", 500)
+    monkeypatch.setattr(server, "FIRST_CHUNK_CHARS", 300)
+    source = server.rebuild_source(doc)
+    assert isinstance(source, TextPieces) and len(source) > 5
+    assert b"".join(source.take() for _ in range(len(source))) == doc.utf8()
