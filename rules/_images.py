@@ -41,11 +41,17 @@ class ImagePart:
 
 def has_parts(ctx: ExampleContext) -> bool:
     """Whether some message's content is a list of parts, where images are: without one the
-    image rules have nothing to check (their ``Rule.applies``)."""
-    return any(isinstance(m.get("content"), list) for m, _ptr in all_messages(ctx))
+    image rules have nothing to check (their ``Rule.applies``). Cached in ``ctx.facts``."""
+    found = ctx.facts.get("tunelint.has_parts")
+    if found is None:
+        found = any(isinstance(m.get("content"), list) for m, _ptr in all_messages(ctx))
+        ctx.facts["tunelint.has_parts"] = found
+    return found
 
 
 def image_parts(ctx: ExampleContext) -> Iterator[ImagePart]:
+    if not has_parts(ctx):
+        return  # without a walk of the messages' tool calls and parts (shape)
     for role, part, ptr in shape(ctx).media:
         if part.get("type") == "image_url":
             yield ImagePart(role, part, ptr)

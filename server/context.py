@@ -47,6 +47,12 @@ class LineContext:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+# The pointers of the first messages, made once rather than formatted for every example.
+_KEPT_POINTERS = 64
+_POINTERS = {base: [f"{base}/{i}" for i in range(_KEPT_POINTERS)]
+             for base in ("/messages", "/input/messages")}
+
+
 @dataclass(slots=True)
 class ExampleContext:
     """One line that parsed to a JSON object of a known format."""
@@ -93,7 +99,9 @@ class ExampleContext:
         out: list[tuple[int, dict[str, Any], str]] = []
         if msgs:
             base = self.messages_pointer()
-            out = [(i, m, f"{base}/{i}") for i, m in enumerate(msgs) if isinstance(m, dict)]
+            pointers = _POINTERS[base] if len(msgs) <= _KEPT_POINTERS else [
+                f"{base}/{i}" for i in range(len(msgs))]
+            out = [(i, m, pointers[i]) for i, m in enumerate(msgs) if isinstance(m, dict)]
         self.facts["_messages"] = out
         return out
 
