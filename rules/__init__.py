@@ -76,10 +76,10 @@ class Rule:
     doc: str = ""
     # Dataset rules: the indexes the check reads (None: re-run on every diagnostics call).
     reads: frozenset[str] | None = None
-    # Example rules: a cheap test, shared by a family of rules (a helper in a rules/_*.py
+    # Example rules: a cheap test, usually shared by a family of rules (a helper in a rules/_*.py
     # module), that is False only when the check cannot report anything. Each distinct test runs
-    # once per example and the rules it rules out are skipped (most examples have no tools or
-    # images); the check stays correct without it.
+    # once per example and the rules it rules out are skipped (most examples have no tools,
+    # images or odd messages); the check stays correct without it.
     applies: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:

@@ -45,6 +45,35 @@ def has_weights(ctx: ExampleContext) -> bool:
     return "weight" in ctx.message_keys()
 
 
+def odd_content(ctx: ExampleContext) -> bool:
+    """Whether some message's content is not a non-blank string (missing, null, empty, blank,
+    a list of parts, another type): the content rules' ``Rule.applies``."""
+    for _i, m, _p in ctx.iter_messages():
+        content = m.get("content")
+        if type(content) is not str or not content or content.isspace():
+            return True
+    return False
+
+
+def odd_roles(ctx: ExampleContext) -> bool:
+    """Whether the roles are other than the usual ones: a message without a role or not an
+    object, no user message, a last message not from the assistant, or a system message that is
+    not the only one and first: the role-presence and role-order rules' ``Rule.applies``."""
+    rs = roles(ctx)
+    if not rs or rs[-1] != "assistant" or None in rs or "user" not in rs:
+        return True
+    n = rs.count("system")
+    return n > 1 or (n == 1 and rs[0] != "system")
+
+
+_PLAIN_KEYS = frozenset({"role", "content"})
+
+
+def extra_keys(ctx: ExampleContext) -> bool:
+    """Whether some message has a key besides ``role`` and ``content`` (one set comparison)."""
+    return not ctx.message_keys() <= _PLAIN_KEYS
+
+
 def type_name(value: Any) -> str:
     """The JSON type of a parsed value, for messages ("a string", "null", ...)."""
     if value is None:

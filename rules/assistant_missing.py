@@ -29,7 +29,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Problem, Rule, Severity
-from tunelint.rules._chat import has_unknown_role, roles
+from tunelint.rules._chat import has_unknown_role, odd_roles, roles
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -53,4 +53,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({"chat"}),
     doc=__doc__,
+    applies=odd_roles,
 )

@@ -29,7 +29,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Problem, Rule, Severity
-from tunelint.rules._chat import has_calls
+from tunelint.rules._chat import has_calls, odd_content
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -63,4 +63,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({"chat", "preference", "reinforcement"}),
     doc=__doc__,
+    applies=odd_content,
 )

@@ -32,7 +32,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Problem, Rule, Severity
-from tunelint.rules._chat import has_calls
+from tunelint.rules._chat import has_calls, odd_content
 
 _NEEDS_CONTENT = frozenset({"system", "user", "developer", "tool"})
 
@@ -71,4 +71,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({"chat", "preference", "reinforcement"}),
     doc=__doc__,
+    applies=odd_content,
 )

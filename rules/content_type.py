@@ -33,7 +33,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Problem, Rule, Severity
-from tunelint.rules._chat import type_name
+from tunelint.rules._chat import odd_content, type_name
 
 _PART_TYPES = frozenset({"text", "image_url", "refusal"})
 
@@ -113,4 +113,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({"chat", "preference", "reinforcement"}),
     doc=__doc__,
+    applies=odd_content,
 )

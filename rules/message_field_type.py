@@ -38,7 +38,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Severity
-from tunelint.rules._chat import type_name
+from tunelint.rules._chat import extra_keys, roles, type_name
 
 from ._tooling import PREFERENCE_OUTPUT_KEYS
 
@@ -76,6 +76,11 @@ def _message(m: dict[str, Any], role: Any, ptr: str, needs_name: bool) -> Iterat
                       pointer=f"{ptr}/audio/id")
 
 
+def _applies(ctx: ExampleContext) -> bool:
+    # Nothing to check without one of these (most examples: only roles and contents).
+    return ctx.format == PREFERENCE or extra_keys(ctx) or "function" in (roles(ctx) or ())
+
+
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
     # Reinforcement examples have no function messages at all (their schema lists none).
     needs_name = ctx.format != REINFORCEMENT
@@ -104,4 +109,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({CHAT, PREFERENCE, REINFORCEMENT}),
     doc=__doc__,
+    applies=_applies,
 )

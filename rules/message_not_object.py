@@ -29,7 +29,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Problem, Rule, Severity
-from tunelint.rules._chat import roles, type_name
+from tunelint.rules._chat import odd_roles, roles, type_name
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -56,4 +56,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({"chat", "preference", "reinforcement"}),
     doc=__doc__,
+    applies=odd_roles,
 )

@@ -34,7 +34,7 @@ import orjson
 from tunelint.context import ExampleContext
 from tunelint.jsonscan import join_pointer
 from tunelint.rules import Edit, Fix, Problem, Rule, Severity
-from tunelint.rules._chat import ALL_MESSAGE_KEYS, ROLE_KEYS, close_match
+from tunelint.rules._chat import ALL_MESSAGE_KEYS, ROLE_KEYS, close_match, extra_keys
 
 _COMMON = frozenset({"role", "content"})
 
@@ -89,4 +89,5 @@ RULE = Rule(
     formats=frozenset({"chat", "preference", "reinforcement"}),
     fix="unsafe",
     doc=__doc__,
+    applies=extra_keys,
 )

@@ -28,7 +28,7 @@ from typing import Any
 
 from tunelint.context import ExampleContext
 from tunelint.rules import Problem, Rule, Severity
-from tunelint.rules._chat import roles
+from tunelint.rules._chat import odd_roles, roles
 
 
 def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
@@ -54,4 +54,5 @@ RULE = Rule(
     check=check,
     formats=frozenset({"chat"}),
     doc=__doc__,
+    applies=odd_roles,
 )
