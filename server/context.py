@@ -44,6 +44,8 @@ class LineContext:
     # The text was decoded strictly from UTF-8 bytes, so it holds no invalid bytes (False: not
     # known, e.g. an editor's text).
     valid_utf8: bool = False
+    # The bytes the text was decoded from, when the line was read as bytes.
+    raw: bytes | None = None
     facts: dict[str, Any] = field(default_factory=dict)
 
 

@@ -248,7 +248,7 @@ class Analyzer:
 
     def _analyze(self, text: str, raw: bytes | None = None, valid_utf8: bool = False
                  ) -> LineResult:
-        ctx = LineContext(text=text, run=self.run, valid_utf8=valid_utf8)
+        ctx = LineContext(text=text, run=self.run, valid_utf8=valid_utf8, raw=raw)
         problems: list[Problem] = []
         obj: Any = None
         canonical: bytes | None = None

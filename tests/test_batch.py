@@ -201,6 +201,7 @@ RAW_LINES = [
     _CHAT[:-3],  # broken non-ASCII line
     _CHAT.replace("é😀".encode(), b"")[:-3],  # broken ASCII line
     b'{"a": 1, "a": 2, "messages": [{"role": "user", "content": "\xc3\xa9"}]}',
+    b'{"a": 1, "a": 2, "messages": [{"role": "user", "content": "\xff"}]}',  # and invalid
     b'{"n": 123456789012345678901234567890, "messages": []}',  # beyond 64 bits
     b"", b"   ", b"[1, 2]", b'"\xc3\xa9"', b"\xc3",
 ]
