@@ -130,12 +130,18 @@ def split_open_text(body: bytes, first: int = FIRST_PIECE_BYTES, size: int = PIE
     return body[:start] + body[end:], TextPieces(pieces)
 
 
+def _is_open(body: bytes) -> bool:
+    """Whether a message's method is didOpen: with its quotes unescaped that spelling can only be
+    a member's value, not text inside a string (lua-cjson writes ``/`` as ``\\/``)."""
+    return b'"textDocument/didOpen"' in body or b'"textDocument\\/didOpen"' in body
+
+
 def read_message(body: bytes, protocol: Any) -> Any:
     """A message structured by pygls; a big didOpen's text is left empty in it and kept as
     pieces in ``protocol.open_texts`` under the document's URI."""
     hook = protocol.structure_message
     open_texts: dict[str, TextPieces] | None = getattr(protocol, "open_texts", None)
-    if open_texts is not None and len(body) >= BIG_MESSAGE_BYTES:
+    if open_texts is not None and len(body) >= BIG_MESSAGE_BYTES and _is_open(body):
         split = split_open_text(body)
         if split is not None:
             small, pieces = split
