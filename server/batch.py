@@ -41,7 +41,7 @@ TOKEN_THREADS = os.cpu_count() or 1
 PARALLEL_MIN_BYTES = 8 << 20
 RANGE_BYTES = 16 << 20
 CACHE_DIR = ".tunelint_cache"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: 8-byte keys
 BOM = b"\xef\xbb\xbf"
 
 

@@ -2,11 +2,11 @@
 
 The editor's Document keeps a result object, an entry and dictionary slots per line because it
 edits the file (about 1 KB a line in CPython). The command line reads once, so per line it keeps
-only the facts dataset rules and the summary read, packed in arrays (about 115 bytes a line:
+only the facts dataset rules and the summary read, packed in arrays (about 83 bytes a line:
 kind, format, message and image counts, size, tokens, offset, length, line end, and the four
-16-byte duplicate keys); the few lines with problems keep their full result. Dataset indexes
-(duplicate groups, prompts with different targets) are computed once, by sorting 64-bit halves
-of the keys, when a rule asks for them. A 1M-line file then fits in about 115 MB.
+8-byte duplicate keys); the few lines with problems keep their full result. Dataset indexes
+(duplicate groups, prompts with different targets) are computed once, by sorting the keys as
+64-bit integers, when a rule asks for them. A 1M-line file then fits in about 83 MB.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tunelint.problems import Diagnostic
 
 FORMAT_CODES: tuple[str | None, ...] = (None, *fm.FORMATS)
 ENDING_CODES = ("", "\n", "\r\n", "\r")
-KEY_BYTES = 16
+KEY_BYTES = 8  # engine.KEY_BYTES: xxh3-64 digests
 NO_KEY = bytes(KEY_BYTES)
 _SORT_KEY = Diagnostic.sort_key
 
@@ -58,7 +58,7 @@ class Columns:
         self.offsets = array("Q")
         self.lengths = array("Q")
         self.hashes = array("Q")  # xxh3-64 of the line's bytes (the results cache's key)
-        # 16 bytes a line each; NO_KEY where the line has none.
+        # KEY_BYTES a line each; NO_KEY where the line has none.
         self.exact = bytearray()
         self.norm = bytearray()
         self.prompt = bytearray()
@@ -130,38 +130,25 @@ class Columns:
 
 
 def _groups(keys: bytearray, n: int) -> list[list[int]]:
-    """Lines sharing a 16-byte key (groups of two or more), by sorting 64-bit halves.
-
-    Sorting the low halves finds the candidate values in O(n log n) with one array of ints; the
-    lines of those values are then grouped by their whole key.
-    """
+    """Lines sharing a key (groups of two or more): the keys are sorted as 64-bit integers
+    (read through a memoryview, not copied), then the lines of the repeated ones collected."""
     if n < 2:
         return []
-    low = _low_halves(keys)
-    ordered = sorted(low)
-    repeated: set[int] = set()
-    for a, b in zip(ordered, ordered[1:]):
-        if a == b:
-            repeated.add(a)
+    values = memoryview(keys).cast("Q")
+    ordered = sorted(values)
+    repeated = {a for a, b in zip(ordered, ordered[1:]) if a == b}
     del ordered
+    repeated.discard(_NO_KEY_VALUE)  # lines without the key
     if not repeated:
         return []
-    by_key: dict[bytes, list[int]] = {}
-    for i, v in enumerate(low):
+    by_key: dict[int, list[int]] = {}
+    for i, v in enumerate(values):
         if v in repeated:
-            k = bytes(keys[i * KEY_BYTES:(i + 1) * KEY_BYTES])
-            if k == NO_KEY:
-                continue
-            by_key.setdefault(k, []).append(i)
-    return [g for g in by_key.values() if len(g) > 1]
+            by_key.setdefault(v, []).append(i)
+    return list(by_key.values())
 
 
-_NO_KEY_LOW = int.from_bytes(NO_KEY[:8], "little")
-
-
-def _low_halves(keys: bytearray) -> memoryview:
-    """The first 8 bytes of each 16-byte key as integers, without copying the column."""
-    return memoryview(keys).cast("Q")[::2]
+_NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
 
 
 class LeanDocument:
@@ -266,10 +253,10 @@ class LeanDocument:
         return iter(groups)
 
     def target_variety(self) -> tuple[int, int]:
-        """(distinct targets, examples with a target); targets told apart by 64 bits of their
-        key (two different targets sharing them: about 1 in 10^8 at 1M examples)."""
+        """(distinct targets, examples with a target)."""
         def compute() -> tuple[int, int]:
-            ordered = sorted(v for v in _low_halves(self.columns.target) if v != _NO_KEY_LOW)
+            ordered = sorted(v for v in memoryview(self.columns.target).cast("Q")
+                             if v != _NO_KEY_VALUE)
             distinct = sum(1 for a, b in zip(ordered, ordered[1:]) if a != b) + bool(ordered)
             return distinct, len(ordered)
         variety: tuple[int, int] = self._count("targets", compute)
