@@ -567,6 +567,9 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: TunelintServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
+        protocol = ls.protocol  # taken first: nothing below may leave a big text behind
+        pieces = (protocol.open_texts.pop(item.uri, None)
+                  if isinstance(protocol, TunelintProtocol) else None)
         path = uri_to_path(item.uri)
         od = OpenDocument(uri=item.uri, version=item.version, path=path,
                           settings=ls.resolve_settings(path))
@@ -574,9 +577,6 @@ def register_features(server: TunelintServer) -> None:  # noqa: C901 - a list of
         if old is not None:
             old.closed = True
         ls.docs[item.uri] = od
-        protocol = ls.protocol
-        pieces = (protocol.open_texts.pop(item.uri, None)
-                  if isinstance(protocol, TunelintProtocol) else None)
         ls.start_build(od, item.text if pieces is None else pieces)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
