@@ -116,7 +116,7 @@ def special_tokens(name: str) -> frozenset[str]:
 CACHE_MAX_CHARS = 16_384
 # The cache holds the text of what it remembers: past this many characters in all it starts
 # over (a whole-file count would otherwise keep most of the file's short strings).
-CACHE_TOTAL_CHARS = 4_000_000
+CACHE_TOTAL_CHARS = 1_000_000
 PREFETCH_SLICE = 2_000
 
 
