@@ -295,6 +295,9 @@ class TunelintServer(LanguageServer):
             if done == 1:
                 # Line-level findings of the lines built so far (the first piece is small).
                 self._publish_partial(od, doc)
+                # The statistics after the build need the token worker: its tokenizer is loaded
+                # now, while this process is small, not when both are at their largest.
+                asyncio.ensure_future(self._warm_token_worker(od, settings))
             piece = pieces.take()
             if first and piece.startswith(BOM):
                 doc.bom = True
@@ -309,6 +312,12 @@ class TunelintServer(LanguageServer):
                     message=f"{doc.line_count:,} lines",
                     percentage=int(100 * done / (done + len(pieces)))))
         return doc
+
+    async def _warm_token_worker(self, od: OpenDocument, settings: Settings) -> None:
+        try:
+            await self.token_worker.warm(settings, str(od.path) if od.path else None)
+        except WorkerError as e:
+            log.debug("%s (statistics will count in process)", e)
 
     def _publish_partial(self, od: OpenDocument, doc: Document) -> None:
         dataset_codes = {a.rule.code for a in doc.analyzer.rules.dataset}

@@ -61,6 +61,10 @@ class TokenWorker:
         counts: list[int | None] = await self._call("count", settings, path, items)
         return counts
 
+    async def warm(self, settings: Settings, path: str | None) -> None:
+        """Start the process and load the tokenizer now (while the caller is still small)."""
+        await self._call("warm", settings, path)
+
     async def parts(self, settings: Settings, path: str | None, text: str, fmt: str
                     ) -> list[tuple[str, int]]:
         """Tokens per part of one example (``("/messages/0", n)``, ...), for a hover."""
@@ -180,7 +184,11 @@ def _parts(counters: _Counters, settings: Settings, path: str | None, text: str,
     return fm.example_token_parts(counters.get(settings, path), orjson.loads(text), fmt)
 
 
-_OPS: dict[str, Callable[..., Any]] = {"count": _count, "parts": _parts}
+def _warm(counters: _Counters, settings: Settings, path: str | None) -> None:
+    counters.get(settings, path).enc  # noqa: B018 - builds the encoding
+
+
+_OPS: dict[str, Callable[..., Any]] = {"count": _count, "parts": _parts, "warm": _warm}
 
 
 def _read(stream: BinaryIO, n: int) -> bytes | None:

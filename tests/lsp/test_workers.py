@@ -93,3 +93,24 @@ async def test_a_dead_worker_is_replaced() -> None:
         assert worker.pid not in (None, pid)
     finally:
         await worker.aclose()
+
+
+async def test_warm_loads_the_tokenizer_in_the_one_process_that_counts_later() -> None:
+    def rss_mb(pid: int) -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    worker = TokenWorker()
+    try:
+        await worker.warm(Settings(), None)
+        pid = worker.pid
+        assert pid is not None and worker.started == 1
+        # The o200k tokenizer alone is some 40 MB: it is loaded, not merely the process started.
+        assert rss_mb(pid) > 50
+        items = _examples()[:3]
+        assert all(n for n in await worker.count(Settings(), None, items))
+        assert worker.pid == pid and worker.started == 1
+    finally:
+        await worker.aclose()
