@@ -30,7 +30,7 @@ import xxhash
 
 from tunelint import __version__
 from tunelint.config import Settings
-from tunelint.engine import Analyzer, LineResult
+from tunelint.engine import BOM_BYTES, Analyzer, LineResult, decode_file_line
 from tunelint.lean import ENDING_CODES, KEY_BYTES, Columns, LeanDocument
 from tunelint.memory import map_large_blocks
 
@@ -42,7 +42,6 @@ PARALLEL_MIN_BYTES = 8 << 20
 RANGE_BYTES = 16 << 20
 CACHE_DIR = ".tunelint_cache"
 CACHE_FORMAT = 3  # 3: 8-byte keys
-BOM = b"\xef\xbb\xbf"
 
 
 # Bytes analysed so far, shared with worker processes for the progress bar.
@@ -143,10 +142,7 @@ def iter_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes, by
 
 
 def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "surrogateescape")
+    return decode_file_line(raw)[0]
 
 
 class _LineSink:
@@ -209,7 +205,7 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
         if unreported > 1 << 20:
             _advance(unreported)
             unreported = 0
-        if offset == 0 and raw.startswith(BOM):
+        if offset == 0 and raw.startswith(BOM_BYTES):
             raw = raw[3:]
             offset = 3
         if b"\r" in raw:
@@ -263,7 +259,7 @@ def _scan_lines(path: str) -> Columns:
             bodies = [line[:-1] if e == 2 else line for line, e in zip(lines, ends)]
             starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=pos))
             pos = starts.pop()
-            if starts[0] == 0 and bodies[0].startswith(BOM):
+            if starts[0] == 0 and bodies[0].startswith(BOM_BYTES):
                 bodies[0], starts[0] = bodies[0][3:], 3
             if any(b"\r" in b for b in bodies):
                 raise NeedsFullRead()
@@ -271,7 +267,7 @@ def _scan_lines(path: str) -> Columns:
             table.offsets.extend(starts)
             table.lengths.extend(len(b) for b in bodies)
             table.endings.extend(ends)
-    if pos == 0 and carry.startswith(BOM):
+    if pos == 0 and carry.startswith(BOM_BYTES):
         carry, pos = carry[3:], 3
     if b"\r" in carry:
         raise NeedsFullRead()
@@ -420,7 +416,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     columns = Columns()
     flagged: dict[int, LineResult] = {}
     with open(path, "rb") as f:
-        bom = f.read(3) == BOM
+        bom = f.read(3) == BOM_BYTES
     parent = Analyzer(settings, path)  # the final segment, lines workers deferred, the doc
     reused = (_from_cache(path, size, cache, parent, with_tokens)
               if cache is not None and cache.bom == bom else None)

@@ -231,14 +231,11 @@ class Analyzer:
             return LineResult(kind=OBJECT, deferred=True)
 
     def analyze_bytes(self, raw: bytes) -> LineResult:
-        """``analyze_fresh`` of a line read from a file (without its line end), decoded as every
-        reader decodes it (invalid bytes kept as surrogates): the same result, but orjson parses
-        the bytes themselves, and valid UTF-8 is neither encoded again nor searched for bad
-        bytes (most lines of a real dataset are not ASCII)."""
-        try:
-            text, valid = raw.decode("utf-8"), True
-        except UnicodeDecodeError:
-            text, valid = raw.decode("utf-8", "surrogateescape"), False
+        """``analyze_fresh`` of a line read from a file (without its line end), decoded as
+        ``decode_file_line`` does: the same result, but orjson parses the bytes themselves, and
+        valid UTF-8 is neither encoded again nor searched for bad bytes (most lines of a real
+        dataset are not ASCII)."""
+        text, valid = decode_file_line(raw)
         try:
             # With invalid bytes, the text's surrogates encode back to exactly these bytes, which
             # is what orjson_input hands orjson, so the parse is the same either way.
@@ -405,6 +402,15 @@ def pack_line(text: str) -> str | bytes:
     return text if text.isascii() else text.encode("utf-8", "surrogatepass")
 
 
+def decode_file_line(raw: bytes) -> tuple[str, bool]:
+    """A line read from a file as every reader decodes it (invalid bytes kept as surrogates),
+    and whether it was valid UTF-8."""
+    try:
+        return raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "surrogateescape"), False
+
+
 def pack_raw(raw: bytes) -> str | bytes:
     """``pack_line(decode_line(raw))`` without decoding: an ASCII line as str, else its bytes."""
     return raw.decode("ascii") if raw.isascii() else raw
@@ -561,10 +567,14 @@ class Document:
     def append_raw(self, data: bytes) -> None:
         """Append UTF-8 lines after the document's final line end (its last line is empty): how
         a big document is built a piece at a time without its text as one str (which takes 4
-        bytes a character once it holds an emoji)."""
+        bytes a character once it holds an emoji). Appended to an empty document, a leading BOM
+        is taken as set_text takes it."""
         last = self.entries[-1]
         if last._raw != "":
             raise ValueError("append_raw needs a document that ends with a line end")
+        if len(self.entries) == 1 and data.startswith(BOM_BYTES):
+            self.bom = True
+            data = data[len(BOM_BYTES):]
         lines, endings = split_raw_lines(data)
         endings[-1] = last.ending
         n = len(self.entries)

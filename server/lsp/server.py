@@ -63,7 +63,6 @@ STATS_BIG_LINES = 20_000
 TOKEN_BATCH = 2_000
 CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
 SHOW_REPORT = "tunelint.showReport"
-BOM = "\ufeff".encode()
 
 
 class TunelintProtocol(LanguageServerProtocol):
@@ -288,7 +287,6 @@ class TunelintServer(LanguageServer):
         """
         doc = await self.run_off_loop(build_document, settings, "", od.path)
         done = 0
-        first = True
         while len(pieces):
             if od.closed or od.text is not pieces:
                 return None
@@ -299,10 +297,6 @@ class TunelintServer(LanguageServer):
                 # now, while this process is small, not when both are at their largest.
                 asyncio.ensure_future(self._warm_token_worker(od, settings))
             piece = pieces.take()
-            if first and piece.startswith(BOM):
-                doc.bom = True
-                piece = piece[len(BOM):]
-            first = False
             done += 1
             await self.run_off_loop(doc.append_raw, piece)
             del piece
