@@ -24,6 +24,7 @@ import xxhash
 from tunelint import formats as fm
 from tunelint.config import Settings, load_schema
 from tunelint.context import ExampleContext, LineContext, RunContext
+from tunelint.fastpath import PlainChatPath
 from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
@@ -206,6 +207,8 @@ class Analyzer:
         # Keyed by the packed text (see pack_line), the same object a document's entry keeps.
         self._cache: dict[str | bytes, LineResult] = {}
         self.cache_limit = 2_000_000
+        off = self.run.schema is not None or self.settings.format == "none"
+        self._plain = PlainChatPath(self.rules, model, off=off)
 
     def analyze(self, text: str, packed: str | bytes | None = None) -> LineResult:
         key = pack_line(text) if packed is None else packed
@@ -224,7 +227,20 @@ class Analyzer:
         self._cache = {}
 
     def analyze_fresh(self, text: str) -> LineResult:
-        """Analyse without the cache (workers key their own by hash)."""
+        """Analyse without the cache (workers key their own by hash). Plain chat lines take the
+        fast path (fastpath.py)."""
+        if self._plain.formats:
+            try:
+                raw = text.encode("utf-8")
+            except UnicodeEncodeError:  # invalid bytes read from a file, kept as surrogates
+                pass
+            else:
+                fast = self._plain.analyze(raw, lambda _raw: self._fresh(text))
+                if fast is not None:
+                    return fast
+        return self._fresh(text)
+
+    def _fresh(self, text: str) -> LineResult:
         try:
             return self._analyze(text)
         except TokensDeferred:
@@ -234,7 +250,11 @@ class Analyzer:
         """``analyze_fresh`` of a line read from a file (without its line end), decoded as
         ``decode_file_line`` does: the same result, but orjson parses the bytes themselves, and
         valid UTF-8 is neither encoded again nor searched for bad bytes (most lines of a real
-        dataset are not ASCII)."""
+        dataset are not ASCII). Plain chat lines take the fast path (fastpath.py)."""
+        fast = self._plain.analyze(raw, self._analyze_bytes)
+        return fast if fast is not None else self._analyze_bytes(raw)
+
+    def _analyze_bytes(self, raw: bytes) -> LineResult:
         text, valid = decode_file_line(raw)
         try:
             # With invalid bytes, the text's surrogates encode back to exactly these bytes, which

@@ -1,0 +1,632 @@
+/* The compiled half of tunelint's fast path for plain chat lines (see fastpath.py).
+ *
+ * plain_chat(line: bytes) recognises the commonest line of a fine-tuning dataset in one pass over
+ * its bytes, without building Python objects:
+ *
+ *     {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", ...}, ...]}
+ *
+ * and returns what the engine would derive from it: orjson.dumps(obj, OPT_SORT_KEYS) (the
+ * canonical JSON the duplicate keys hash), the roles as one letter each ('s', 'u', 'a', or the
+ * weight's digit for an assistant message with one), and the prompt and target of the
+ * conflicting-target check (formats.prompt_and_target: without weights). Anything else returns None and the line goes through
+ * the whole engine: the grammar accepted here is narrow on purpose, so that every rule's verdict
+ * on an accepted line depends on its roles alone (fastpath.py lists the conditions and the tests
+ * compare both paths).
+ *
+ * Accepted: one object with exactly the key "messages" holding a non-empty array of objects,
+ * each with exactly the keys "role" (one of "system", "user", "assistant") and "content" (a
+ * string), and on assistant messages maybe "weight" (0 or 1), keys in any order and spelt
+ * without escapes; spaces or tabs between tokens but not
+ * around the line. The content must be valid UTF-8, hold a character other than whitespace (as
+ * str.isspace counts it), no control character but tab, line feed and carriage return, no lone
+ * surrogate escape and no "<|" (special tokens start with it).
+ *
+ * normalize(canonical: bytes) is formats.normalized in one pass: an escaped \n, \r or \t (and
+ * their upper-case spellings) is dropped, ASCII letters are lowered and raw whitespace dropped.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    char *data;
+    Py_ssize_t len;
+    Py_ssize_t cap;
+} Buffer;
+
+/* Reused between calls: the GIL is held for the whole of a call and nothing in it calls back
+ * into Python, so one buffer serves every call. */
+static Buffer canonical = {NULL, 0, 0};
+
+static int reserve(Buffer *b, Py_ssize_t extra) {
+    if (b->len + extra <= b->cap) {
+        return 1;
+    }
+    Py_ssize_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra) {
+        cap *= 2;
+    }
+    char *data = PyMem_Realloc(b->data, (size_t)cap);
+    if (data == NULL) {
+        return 0;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 1;
+}
+
+#define PUT(b, s, n) (memcpy((b)->data + (b)->len, (s), (n)), (b)->len += (n))
+
+/* Byte classes of string content: 0 copies as it is, 1 needs a closer look (quote, backslash,
+ * control, '<', non-ASCII). */
+static unsigned char content_class[256];
+
+/* normalize(): whether a byte is kept (not whitespace), and its lowered form. */
+static unsigned char norm_keep[256];
+static unsigned char norm_lower[256];
+
+static void init_classes(void) {
+    for (int c = 0; c < 256; c++) {
+        content_class[c] = (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<') ? 1 : 0;
+        norm_keep[c] = 1;
+        norm_lower[c] = (unsigned char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    norm_keep[' '] = norm_keep['\t'] = norm_keep['\r'] = norm_keep['\n'] = 0;
+    norm_keep[0x0B] = norm_keep[0x0C] = 0;
+}
+
+/* str.isspace() of a code point above ASCII (the ASCII ones are handled by the callers). */
+static int is_unicode_space(uint32_t cp) {
+    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+static int is_ascii_space(uint32_t cp) {
+    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
+}
+
+static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out) {
+    if (end - p < 4) {
+        return 0;
+    }
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') {
+            v |= (uint32_t)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            v |= (uint32_t)(c - 'a' + 10);
+        } else if (c >= 'A' && c <= 'F') {
+            v |= (uint32_t)(c - 'A' + 10);
+        } else {
+            return 0;
+        }
+    }
+    *out = v;
+    return 1;
+}
+
+/* Whether the string character at p is a '|', written raw or as \u007c. */
+static int pipe_at(const unsigned char *p, const unsigned char *end) {
+    uint32_t cp;
+    if (p < end && *p == '|') {
+        return 1;
+    }
+    return end - p >= 6 && p[0] == '\\' && p[1] == 'u' && hex4(p + 2, end, &cp) && cp == '|';
+}
+
+/* One well-formed UTF-8 character at p (as Python's strict decoder accepts): its length, or 0. */
+static int utf8_char(const unsigned char *p, const unsigned char *end, uint32_t *cp) {
+    unsigned char c = p[0];
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (end - p < 2 || (p[1] & 0xC0) != 0x80) {
+            return 0;
+        }
+        *cp = ((uint32_t)(c & 0x1F) << 6) | (p[1] & 0x3F);
+        return 2;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) {
+            return 0;
+        }
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
+            return 0; /* overlong, or a surrogate */
+        }
+        *cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80) {
+            return 0;
+        }
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) {
+            return 0; /* overlong, or above U+10FFFF */
+        }
+        *cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
+              ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+        return 4;
+    }
+    return 0;
+}
+
+static void put_utf8(Buffer *b, uint32_t cp) {
+    char s[4];
+    if (cp < 0x80) {
+        s[0] = (char)cp;
+        PUT(b, s, 1);
+    } else if (cp < 0x800) {
+        s[0] = (char)(0xC0 | (cp >> 6));
+        s[1] = (char)(0x80 | (cp & 0x3F));
+        PUT(b, s, 2);
+    } else if (cp < 0x10000) {
+        s[0] = (char)(0xE0 | (cp >> 12));
+        s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        s[2] = (char)(0x80 | (cp & 0x3F));
+        PUT(b, s, 3);
+    } else {
+        s[0] = (char)(0xF0 | (cp >> 18));
+        s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        s[3] = (char)(0x80 | (cp & 0x3F));
+        PUT(b, s, 4);
+    }
+}
+
+/* The content string starting at its opening quote, written as orjson writes it (with its
+ * quotes). Returns the position after the closing quote, or NULL when the fast path declines. */
+static const unsigned char *content(const unsigned char *p, const unsigned char *end, Buffer *b) {
+    int seen_text = 0; /* a character that is not whitespace */
+    p++;               /* the opening quote */
+    /* The canonical form is never longer than the source here: escapes only get shorter (or stay
+     * as long, for \n, \r, \t, \", \\), so reserving the rest of the line covers it. */
+    if (!reserve(b, (end - p) + 2)) {
+        return NULL;
+    }
+    PUT(b, "\"", 1);
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && content_class[*p] == 0) {
+            p++;
+        }
+        if (p > run) {
+            if (!seen_text) {
+                /* The run's ASCII is printable or a space: text unless all spaces. */
+                for (const unsigned char *q = run; q < p; q++) {
+                    if (*q != ' ') {
+                        seen_text = 1;
+                        break;
+                    }
+                }
+            }
+            PUT(b, run, p - run);
+        }
+        if (p >= end) {
+            return NULL;
+        }
+        unsigned char c = *p;
+        if (c == '"') {
+            if (!seen_text) {
+                return NULL; /* empty or whitespace only */
+            }
+            PUT(b, "\"", 1);
+            return p + 1;
+        } else if (c == '<') {
+            if (pipe_at(p + 1, end)) {
+                return NULL;
+            }
+            PUT(b, "<", 1);
+            seen_text = 1;
+            p++;
+        } else if (c == '\\') {
+            if (end - p < 2) {
+                return NULL;
+            }
+            uint32_t cp;
+            unsigned char e = p[1];
+            p += 2;
+            switch (e) {
+            case '"': cp = '"'; break;
+            case '\\': cp = '\\'; break;
+            case '/': cp = '/'; break;
+            case 'n': cp = '\n'; break;
+            case 'r': cp = '\r'; break;
+            case 't': cp = '\t'; break;
+            case 'u':
+                if (!hex4(p, end, &cp)) {
+                    return NULL;
+                }
+                p += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    uint32_t low;
+                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &low) ||
+                        low < 0xDC00 || low > 0xDFFF) {
+                        return NULL; /* a lone high surrogate */
+                    }
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    p += 6;
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    return NULL; /* a lone low surrogate */
+                }
+                break;
+            default:
+                return NULL; /* \b, \f (control characters) or not JSON */
+            }
+            if (cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') {
+                return NULL;
+            }
+            if (cp == '<' && pipe_at(p, end)) {
+                return NULL;
+            }
+            if (cp == '"') {
+                PUT(b, "\\\"", 2);
+            } else if (cp == '\\') {
+                PUT(b, "\\\\", 2);
+            } else if (cp == '\n') {
+                PUT(b, "\\n", 2);
+            } else if (cp == '\r') {
+                PUT(b, "\\r", 2);
+            } else if (cp == '\t') {
+                PUT(b, "\\t", 2);
+            } else {
+                put_utf8(b, cp);
+            }
+            if (cp >= 0x80 ? !is_unicode_space(cp) : !is_ascii_space(cp)) {
+                seen_text = 1;
+            }
+        } else if (c >= 0x80) {
+            uint32_t cp;
+            int n = utf8_char(p, end, &cp);
+            if (n == 0) {
+                return NULL;
+            }
+            PUT(b, p, n);
+            p += n;
+            if (!is_unicode_space(cp)) {
+                seen_text = 1;
+            }
+        } else {
+            return NULL; /* a raw control character: not JSON */
+        }
+    }
+    return NULL;
+}
+
+static const unsigned char *skip_space(const unsigned char *p, const unsigned char *end) {
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+    return p;
+}
+
+/* A quoted literal (a key or a role) at p: the position after it, or NULL. */
+static const unsigned char *literal(const unsigned char *p, const unsigned char *end,
+                                    const char *quoted, Py_ssize_t n) {
+    if (end - p >= n && memcmp(p, quoted, (size_t)n) == 0) {
+        return p + n;
+    }
+    return NULL;
+}
+
+#define LIT(p, s) literal((p), end, (s), (Py_ssize_t)(sizeof(s) - 1))
+
+static const char HEAD[] = "{\"messages\":[";
+
+static PyObject *plain_chat(PyObject *module, PyObject *arg) {
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "plain_chat() takes bytes");
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
+    const unsigned char *end = p + PyBytes_GET_SIZE(arg);
+    Buffer *b = &canonical;
+    /* Roles, one letter each, and where each message ends in the canonical bytes. */
+    char roles_small[64];
+    /* Per message: where it starts in the canonical bytes, where it ends without its weight
+     * (the prompt and target leave weights out) and where it ends. */
+    Py_ssize_t ends_small[64 * 3];
+    char *roles = roles_small;
+    Py_ssize_t *ends = ends_small;
+    Py_ssize_t n_messages = 0, room = 64;
+    PyObject *result = NULL;
+
+    b->len = 0;
+    if (!reserve(b, (Py_ssize_t)sizeof(HEAD) + 2)) {
+        return PyErr_NoMemory();
+    }
+    PUT(b, HEAD, (Py_ssize_t)sizeof(HEAD) - 1);
+    if (p == end || *p != '{') {
+        goto decline;
+    }
+    p = skip_space(p + 1, end);
+    if ((p = LIT(p, "\"messages\"")) == NULL) {
+        goto decline;
+    }
+    p = skip_space(p, end);
+    if (p == end || *p != ':') {
+        goto decline;
+    }
+    p = skip_space(p + 1, end);
+    if (p == end || *p != '[') {
+        goto decline;
+    }
+    p = skip_space(p + 1, end);
+    for (;;) {
+        const char *role = NULL;
+        Py_ssize_t role_len = 0;
+        Py_ssize_t content_start = -1;
+        int weight = -1;
+        if (p == end || *p != '{') {
+            goto decline;
+        }
+        p = skip_space(p + 1, end);
+        /* The message is written with its content first (sorted keys); the role is known only
+         * once both members are read, so the content goes to the buffer and the role after. */
+        if (!reserve(b, 12)) {
+            goto fail;
+        }
+        Py_ssize_t message_start = b->len;
+        PUT(b, "{\"content\":", 11);
+        for (int member = 0; member < 3; member++) {
+            const unsigned char *after;
+            if (member > 0) {
+                if (p < end && *p == '}' && member == 2) {
+                    break; /* no weight */
+                }
+                if (p == end || *p != ',') {
+                    goto decline;
+                }
+                p = skip_space(p + 1, end);
+            }
+            if ((after = LIT(p, "\"role\"")) != NULL && role == NULL) {
+                p = skip_space(after, end);
+                if (p == end || *p != ':') {
+                    goto decline;
+                }
+                p = skip_space(p + 1, end);
+                if ((after = LIT(p, "\"user\"")) != NULL) {
+                    role = "u";
+                    role_len = 4;
+                } else if ((after = LIT(p, "\"assistant\"")) != NULL) {
+                    role = "a";
+                    role_len = 9;
+                } else if ((after = LIT(p, "\"system\"")) != NULL) {
+                    role = "s";
+                    role_len = 6;
+                } else {
+                    goto decline;
+                }
+                p = skip_space(after, end);
+            } else if ((after = LIT(p, "\"content\"")) != NULL && content_start < 0) {
+                p = skip_space(after, end);
+                if (p == end || *p != ':') {
+                    goto decline;
+                }
+                p = skip_space(p + 1, end);
+                if (p == end || *p != '"') {
+                    goto decline;
+                }
+                content_start = b->len;
+                if ((p = content(p, end, b)) == NULL) {
+                    goto decline;
+                }
+                p = skip_space(p, end);
+            } else if ((after = LIT(p, "\"weight\"")) != NULL && weight < 0) {
+                p = skip_space(after, end);
+                if (p == end || *p != ':') {
+                    goto decline;
+                }
+                p = skip_space(p + 1, end);
+                if (p == end || (*p != '0' && *p != '1')) {
+                    goto decline;
+                }
+                weight = *p - '0';
+                p++;
+                if (p < end && *p != ' ' && *p != '\t' && *p != ',' && *p != '}') {
+                    goto decline; /* 10, 1.0, 1e0: not the plain 0 or 1 */
+                }
+                p = skip_space(p, end);
+            } else {
+                goto decline;
+            }
+        }
+        if (role == NULL || content_start < 0) {
+            goto decline;
+        }
+        if (weight >= 0 && role[0] != 'a') {
+            goto decline; /* a weight on another role: the weight rules speak */
+        }
+        if (p == end || *p != '}') {
+            goto decline;
+        }
+        p = skip_space(p + 1, end);
+        if (!reserve(b, 24)) {
+            goto fail;
+        }
+        PUT(b, ",\"role\":\"", 9);
+        static const char *names[] = {"user", "assistant", "system"};
+        const char *name = role[0] == 'u' ? names[0] : role[0] == 'a' ? names[1] : names[2];
+        PUT(b, name, role_len);
+        PUT(b, "\"", 1);
+        Py_ssize_t core_end = b->len; /* the message without its weight, before its '}' */
+        if (weight >= 0) {
+            PUT(b, weight ? ",\"weight\":1" : ",\"weight\":0", 11);
+        }
+        PUT(b, "}", 1);
+        if (n_messages == room) {
+            Py_ssize_t bigger = room * 2;
+            char *r = PyMem_Malloc((size_t)bigger);
+            Py_ssize_t *e = PyMem_Malloc((size_t)bigger * 3 * sizeof(Py_ssize_t));
+            if (r == NULL || e == NULL) {
+                PyMem_Free(r);
+                PyMem_Free(e);
+                goto fail;
+            }
+            memcpy(r, roles, (size_t)room);
+            memcpy(e, ends, (size_t)room * 3 * sizeof(Py_ssize_t));
+            if (roles != roles_small) {
+                PyMem_Free(roles);
+                PyMem_Free(ends);
+            }
+            roles = r;
+            ends = e;
+            room = bigger;
+        }
+        /* Roles as letters; an assistant message with a weight as the weight's digit. */
+        roles[n_messages] = weight < 0 ? role[0] : (char)('0' + weight);
+        ends[3 * n_messages] = message_start;
+        ends[3 * n_messages + 1] = core_end;
+        ends[3 * n_messages + 2] = b->len;
+        n_messages++;
+        if (p < end && *p == ',') {
+            p = skip_space(p + 1, end);
+            if (!reserve(b, 1)) {
+                goto fail;
+            }
+            PUT(b, ",", 1);
+            continue;
+        }
+        if (p < end && *p == ']') {
+            break;
+        }
+        goto decline;
+    }
+    p = skip_space(p + 1, end);
+    if (p == end || *p != '}' || p + 1 != end) {
+        goto decline;
+    }
+    if (!reserve(b, 2)) {
+        goto fail;
+    }
+    PUT(b, "]}", 2);
+
+    {
+        /* The prompt is the messages before the last assistant message, as a JSON array; the
+         * target that message. None for both without an assistant message after the first. */
+        Py_ssize_t last = n_messages - 1;
+        while (last >= 0 && roles[last] != 'a' && roles[last] != '0' && roles[last] != '1') {
+            last--;
+        }
+        PyObject *canonical_bytes = PyBytes_FromStringAndSize(b->data, b->len);
+        PyObject *roles_bytes = PyBytes_FromStringAndSize(roles, n_messages);
+        PyObject *prompt = NULL, *target = NULL;
+        if (last > 0) {
+            Py_ssize_t size = 2 + (last - 1); /* brackets and commas */
+            for (Py_ssize_t i = 0; i < last; i++) {
+                size += ends[3 * i + 1] - ends[3 * i] + 1;
+            }
+            prompt = PyBytes_FromStringAndSize(NULL, size);
+            if (prompt != NULL) {
+                char *s = PyBytes_AS_STRING(prompt);
+                *s++ = '[';
+                for (Py_ssize_t i = 0; i < last; i++) {
+                    if (i > 0) {
+                        *s++ = ',';
+                    }
+                    Py_ssize_t n = ends[3 * i + 1] - ends[3 * i];
+                    memcpy(s, b->data + ends[3 * i], (size_t)n);
+                    s += n;
+                    *s++ = '}';
+                }
+                *s = ']';
+            }
+            Py_ssize_t n = ends[3 * last + 1] - ends[3 * last];
+            target = PyBytes_FromStringAndSize(NULL, n + 1);
+            if (target != NULL) {
+                memcpy(PyBytes_AS_STRING(target), b->data + ends[3 * last], (size_t)n);
+                PyBytes_AS_STRING(target)[n] = '}';
+            }
+        } else {
+            prompt = Py_NewRef(Py_None);
+            target = Py_NewRef(Py_None);
+        }
+        if (canonical_bytes && roles_bytes && prompt && target) {
+            result = PyTuple_Pack(4, canonical_bytes, roles_bytes, prompt, target);
+        }
+        Py_XDECREF(canonical_bytes);
+        Py_XDECREF(roles_bytes);
+        Py_XDECREF(prompt);
+        Py_XDECREF(target);
+    }
+    goto done;
+
+decline:
+    result = Py_NewRef(Py_None);
+    goto done;
+fail:
+    PyErr_NoMemory();
+done:
+    if (roles != roles_small) {
+        PyMem_Free(roles);
+        PyMem_Free(ends);
+    }
+    /* A 100 MB line must not keep its 100 MB buffer for the rest of the run. */
+    if (canonical.cap > (1 << 22)) {
+        PyMem_Free(canonical.data);
+        canonical.data = NULL;
+        canonical.cap = 0;
+    }
+    canonical.len = 0;
+    return result;
+}
+
+static Py_ssize_t normalize_into(const unsigned char *restrict p, Py_ssize_t n,
+                                 unsigned char *restrict o) {
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == '\\') {
+            unsigned char e = i + 1 < n ? p[i + 1] : 0;
+            if (e == 'n' || e == 'r' || e == 't' || e == 'N' || e == 'R' || e == 'T') {
+                i++;
+            } else {
+                o[k++] = c;
+            }
+            continue;
+        }
+        /* Branch-free: whitespace (every few bytes in prose) would be mispredicted. */
+        o[k] = norm_lower[c];
+        k += norm_keep[c];
+    }
+    return k;
+}
+
+static PyObject *normalize(PyObject *module, PyObject *arg) {
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "normalize() takes bytes");
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t k = normalize_into(p, n, (unsigned char *)PyBytes_AS_STRING(out));
+    if (_PyBytes_Resize(&out, k) < 0) {
+        return NULL;
+    }
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"plain_chat", plain_chat, METH_O,
+     "(canonical, roles, prompt, target) of a plain chat line, or None (see the module doc)."},
+    {"normalize", normalize, METH_O, "formats.normalized of canonical JSON, in one pass."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "_fastline",
+    "The compiled half of tunelint's fast path for plain chat lines.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fastline(void) {
+    init_classes();
+    return PyModule_Create(&module_def);
+}

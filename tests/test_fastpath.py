@@ -1,0 +1,316 @@
+"""The fast path for plain chat lines (fastpath.py, _fastline.c) gives exactly the results of the
+whole engine: on generated lines written the ways people write JSON, under varied settings, on
+every fixture and on the real datasets."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from helpers import FIXTURES, IN_CI, shared_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tunelint import fastpath
+from tunelint import formats as fm
+from tunelint.config import settings_from_mapping
+from tunelint.engine import Analyzer, LineResult
+
+if not fastpath.AVAILABLE:
+    message = "the compiled fast path (tunelint._fastline) is not built: no C compiler?"
+    if IN_CI:
+        pytest.fail(message + "; CI must build it", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+from tunelint import _fastline  # noqa: E402 - only once it is known to be built
+
+SETTINGS: list[dict[str, Any]] = [
+    {},
+    {"profile": "together"},
+    {"profile": "mistral"},
+    {"profile": "azure-openai", "model": "gpt-4o-2024-08-06"},
+    {"extend-select": ["system-missing"]},
+    # A limit that lines cross: the token bound decides which lines may take the fast path.
+    {"rules": {"example-too-long": {"limit": 120}}},
+    {"rules": {"role-invalid": {"discouraged_roles": ["system"]}}},
+    {"format": "reinforcement"},
+    {"ignore": ["TL3"]},
+]
+
+
+def analyzers(options: dict[str, Any]) -> tuple[Analyzer, Analyzer]:
+    """One analyzer with the fast path and one without, for the same settings."""
+    s = settings_from_mapping(options)
+    fast, whole = Analyzer(s, "data.jsonl"), Analyzer(s, "data.jsonl")
+    whole._plain.formats = frozenset()
+    return fast, whole
+
+
+def assert_same(lines: list[bytes], options: dict[str, Any]) -> int:
+    """Each line's result through both paths, in order (the fast path learns from earlier
+    lines); returns how many lines the fast path took."""
+    fast, whole = analyzers(options)
+    taken = 0
+    for raw in lines:
+        found = _fastline.plain_chat(raw)
+        if found is not None:
+            # A clean line with the same roles first, so that the fast path has learnt them and
+            # takes this line if it may: a line it mistakes for clean is then caught.
+            twin = clean_twin(found[1])
+            assert fast.analyze_bytes(twin) == whole.analyze_bytes(twin)
+        known = dict(fast._plain.verdicts)
+        got = fast.analyze_bytes(raw)
+        want = whole.analyze_bytes(raw)
+        assert got == want, (raw, options)
+        text = raw.decode("utf-8", "surrogateescape")
+        assert fast.analyze_fresh(text) == whole.analyze_fresh(text), (raw, options)
+        if found is not None and known.get(found[1]):
+            taken += 1
+    return taken
+
+
+def clean_twin(roles: bytes) -> bytes:
+    """A plain line with these roles (as plain_chat spells them) and ordinary content."""
+    names = {"s": "system", "u": "user", "a": "assistant", "0": "assistant", "1": "assistant"}
+    msgs: list[dict[str, Any]] = []
+    for letter in roles.decode():
+        m: dict[str, Any] = {"role": names[letter], "content": f"Text {len(msgs)}"}
+        if letter in "01":
+            m["weight"] = int(letter)
+        msgs.append(m)
+    return orjson.dumps({"messages": msgs})
+
+
+# --- generated lines ---------------------------------------------------------------------
+
+ROLES = ["system", "user", "assistant", "assistant", "user", "tool", "developer", "asistant"]
+PIECES = st.one_of(
+    st.characters(codec="utf-8"),
+    st.sampled_from(list(" \t\n\r\"\\/<|é😀\u00a0\u2028\u3000\x00\x01\x1f\x7f")
+                    + ["<|endoftext|>", "<|fim_suffix|>", "Hello", "  "]),
+)
+CONTENT = st.one_of(
+    st.lists(PIECES, max_size=20).map("".join),
+    st.sampled_from(["", " ", "\u3000", "Hello", "Hi <|endoftext|>", "a<|b", "x" * 400]),
+)
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> list[dict[str, Any]]:
+    out = []
+    for _ in range(draw(st.integers(0, 6))):
+        m: dict[str, Any] = {"role": draw(st.sampled_from(ROLES)), "content": draw(CONTENT)}
+        if draw(st.integers(0, 5)) == 0:
+            m["weight"] = draw(st.sampled_from([0, 1, 1, 0, 1.0, 2, "1", None]))
+        if draw(st.integers(0, 12)) == 0:
+            m["name"] = "bob"
+        if draw(st.integers(0, 20)) == 0:
+            m["content"] = draw(st.sampled_from([None, 1, [{"type": "text", "text": "hi"}]]))
+        out.append(m)
+    return out
+
+
+def write(obj: dict[str, Any], style: int, rng: random.Random) -> bytes:
+    """JSON as different writers write it: compact, spaced, ASCII-escaped, keys reordered,
+    escaped slashes, upper-case hex."""
+    if style == 0:
+        return orjson.dumps(obj)
+    msgs = obj.get("messages")
+    if isinstance(msgs, list) and style in (3, 4):
+        shuffled = []
+        for m in msgs:
+            items = list(m.items())
+            rng.shuffle(items)
+            shuffled.append(dict(items))
+        obj = {**obj, "messages": shuffled}
+    text = json.dumps(obj, ensure_ascii=style in (1, 3),
+                      separators=(",", ":") if style in (2, 3) else (", ", ": "))
+    if style == 4:
+        text = text.replace("/", "\\/")
+    if style == 5:
+        text = text.replace("\\u00e9", "\\u00E9").replace("\\ud83d", "\\uD83D")
+    if style == 6:
+        text = " " + text
+    return text.encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> list[bytes]:
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    out = []
+    for _ in range(draw(st.integers(1, 12))):
+        obj: dict[str, Any] = {"messages": draw(messages())}
+        if draw(st.integers(0, 15)) == 0:
+            obj["tools"] = []
+        out.append(write(obj, draw(st.integers(0, 6)), rng))
+        if out and draw(st.integers(0, 3)) == 0:
+            out.append(out[rng.randrange(len(out))])  # the same line again
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines(), st.sampled_from(SETTINGS))
+def test_generated_lines_get_the_whole_engines_results(batch: list[bytes],
+                                                       options: dict[str, Any]) -> None:
+    assert_same(batch, options)
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages(), st.integers(0, 6), st.randoms())
+def test_plain_chat_writes_what_orjson_and_prompt_and_target_write(
+        msgs: list[dict[str, Any]], style: int, rng: random.Random) -> None:
+    raw = write({"messages": msgs}, style, rng)
+    found = _fastline.plain_chat(raw)
+    if found is None:
+        return
+    canonical, roles, prompt, target = found
+    obj = orjson.loads(raw)
+    assert canonical == orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    letters = [m["role"][0] if "weight" not in m else str(m["weight"]) for m in obj["messages"]]
+    assert roles == "".join(letters).encode()
+    pt = fm.prompt_and_target(obj, fm.CHAT, raw.decode())
+    assert (prompt, target) == (pt if pt is not None else (None, None))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200) | st.text(st.sampled_from('ab AB\\nNrRtT"\t\r\n\x0b\x0c')).map(
+    str.encode))
+def test_normalize_is_formats_normalized(data: bytes) -> None:
+    assert _fastline.normalize(data) == fm.normalized(data)
+
+
+# --- what the grammar declines -------------------------------------------------------------
+
+SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()] + [" \u3000\t\n"]
+PLAIN = b'{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo"}]}'
+
+
+@pytest.mark.parametrize("raw", [
+    b' ' + PLAIN, PLAIN + b' ', PLAIN[:-1],
+    b'{"messages":[]}',
+    PLAIN.replace(b'"Hi"', b'""'),
+    PLAIN.replace(b'"Hi"', b'"  "'),
+    *(PLAIN.replace(b'"Hi"', json.dumps(c).encode()) for c in SPACES),
+    *(PLAIN.replace(b'"Hi"', json.dumps(c, ensure_ascii=False).encode()) for c in SPACES),
+    PLAIN.replace(b'"Hi"', b'"\xe3\x80\x80\\t"'),
+    PLAIN.replace(b'"Hi"', b'"a<|endoftext|>"'),
+    PLAIN.replace(b'"Hi"', b'"a\\u003c|b"'),
+    PLAIN.replace(b'"Hi"', b'"a<\\u007cb"'),
+    PLAIN.replace(b'"Hi"', b'"\\ud800"'),
+    PLAIN.replace(b'"Hi"', b'"\\udc00x"'),
+    PLAIN.replace(b'"Hi"', b'"a\\u0001"'),
+    PLAIN.replace(b'"Hi"', b'"a\\b"'),
+    PLAIN.replace(b'"Hi"', b'"a\x01"'),
+    PLAIN.replace(b'"Hi"', b'"a\xff"'),
+    PLAIN.replace(b'"Hi"', b'"a\xc0\xaf"'),
+    PLAIN.replace(b'"Hi"', b'"a\xed\xa0\x80"'),
+    PLAIN.replace(b'"Hi"', b'"a\\x"'),
+    PLAIN.replace(b'"role":"user"', b'"role":"tool"'),
+    PLAIN.replace(b'"role":"user"', b'"r\\u006fle":"user"'),
+    PLAIN.replace(b'"role":"user"', b'"role":"user","role":"user"'),
+    PLAIN.replace(b'"role":"user"', b'"role":"user","weight":1'),
+    PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":1.0'),
+    PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":10'),
+    PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","name":"x"'),
+    PLAIN.replace(b'{"messages"', b'{"tools":[],"messages"'),
+    PLAIN.replace(b'"Hi"', b'null'),
+])
+def test_declines_what_is_not_plain(raw: bytes) -> None:
+    assert _fastline.plain_chat(raw) is None
+    assert_same([PLAIN, raw, raw], {})
+
+
+def test_takes_plain_lines_and_the_ways_they_are_written() -> None:
+    weighted = PLAIN.replace(b'"content":"Yo"', b'"content":"Yo", "weight": 1')
+    spaced = (b'{"messages": [{"content": "caf\\u00e9 \\ud83d\\ude00 \\/ \\"q\\" \\\\ \\n",\t'
+              b'"role": "user"}, {"role": "assistant", "content": "ok"}]}')
+    for raw in (PLAIN, weighted, spaced):
+        assert _fastline.plain_chat(raw) is not None, raw
+    assert assert_same([PLAIN, PLAIN, weighted, weighted, spaced, spaced], {}) == 6
+
+
+# --- the safeguards ----------------------------------------------------------------------
+
+def test_a_sequence_of_roles_with_a_problem_always_goes_the_whole_way() -> None:
+    late_system = (b'{"messages":[{"role":"user","content":"a"},{"role":"system","content":"b"},'
+                   b'{"role":"assistant","content":"c"}]}')
+    fast, _ = analyzers({})
+    first = fast.analyze_bytes(late_system)
+    assert first.problems
+    assert fast._plain.verdicts[b"usa"] is None
+    assert fast.analyze_bytes(late_system.replace(b'"a"', b'"z"')).problems
+
+
+def test_a_wrong_canonical_form_is_caught_by_the_first_line_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _fastline.plain_chat
+
+    def off_by_one(raw: bytes) -> Any:
+        found = real(raw)
+        return None if found is None else (found[0] + b" ", *found[1:])
+
+    monkeypatch.setattr(fastpath._fastline, "plain_chat", off_by_one)
+    fast, _ = analyzers({})
+    fast.analyze_bytes(PLAIN)
+    assert fast._plain.verdicts[b"ua"] is None  # never trusted
+    assert assert_same([PLAIN, PLAIN.replace(b"Hi", b"Ho")], {}) == 0
+
+
+@pytest.mark.parametrize("options", [
+    {"schema": {"type": "object", "required": ["id"]}},
+    {"rules": {"special-token": {"extra_tokens": ["[INST]"]}}},
+    {"format": "none"},
+])
+def test_settings_that_look_at_content_turn_it_off(options: dict[str, Any]) -> None:
+    fast, _ = analyzers(options)
+    assert fast._plain.formats == frozenset()
+    assert assert_same([PLAIN, PLAIN.replace(b"Hi", b"[INST]")], options) == 0
+
+
+def test_a_rule_not_reviewed_for_it_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(fastpath.PLAIN_SAFE, "TL309")
+    fast, _ = analyzers({})
+    assert fm.CHAT not in fast._plain.formats
+
+
+def test_every_chat_rule_is_reviewed_for_it() -> None:
+    """A new chat rule must be added to PLAIN_SAFE (or left out on purpose, here)."""
+    fast, _ = analyzers({})
+    assert fm.CHAT in fast._plain.formats
+
+
+# --- real files ----------------------------------------------------------------------------
+
+def file_lines(path: Path) -> Iterator[bytes]:
+    for raw in path.read_bytes().split(b"\n"):
+        yield raw[:-1] if raw.endswith(b"\r") else raw
+
+
+def test_fixtures_get_the_same_results() -> None:
+    paths = sorted(FIXTURES.rglob("*.jsonl"))
+    assert paths
+    taken = 0
+    for path in paths:
+        taken += assert_same(list(file_lines(path)), {})
+    assert taken > 0
+
+
+def test_real_datasets_get_the_same_results() -> None:
+    root = shared_path("real-datasets")
+    taken = 0
+    for path in sorted(root.rglob("*.jsonl")):
+        batch = list(file_lines(path))
+        for options in ({}, {"profile": "together"}):
+            taken += assert_same(batch, options)
+    assert taken > 10
+
+
+def test_results_are_line_results() -> None:
+    fast, _ = analyzers({})
+    fast.analyze_bytes(PLAIN)
+    assert isinstance(fast.analyze_bytes(PLAIN), LineResult)
