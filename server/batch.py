@@ -21,7 +21,7 @@ import tempfile
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,13 @@ def _count_tokens(analyzer: Analyzer, columns: Columns,
     pending.clear()
 
 
+def _finish_deferred(analyzer: Analyzer, path: str, offset: int, length: int) -> LineResult:
+    """The whole result of a line a worker deferred (it needs exact tokens)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return analyzer.analyze_fresh(_decode(f.read(length)))
+
+
 def _split(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     """Byte ranges that start at line starts."""
     bounds = [0]
@@ -415,6 +422,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     counter = multiprocessing.Value("Q", 0) if progress else None
     columns = Columns()
     flagged: dict[int, LineResult] = {}
+    finished: dict[int, Future[LineResult]] = {}  # deferred lines finished while reading
     with open(path, "rb") as f:
         bom = f.read(3) == BOM_BYTES
     parent = Analyzer(settings, path)  # the final segment, lines workers deferred, the doc
@@ -427,10 +435,12 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         # More ranges than workers: a worker holds one range's results at a time, not half
         # the file's (1M short lines: 774 MB in a worker with one range each).
         ranges = _split(path, size, max(workers, -(-size // RANGE_BYTES)))
+        # Workers leave the tokenizer unloaded; the few lines over the byte bound are finished
+        # here, so it is loaded once, not once per worker. One thread finishes them while the
+        # workers go on (tiktoken lets go of the GIL while it encodes), in line order.
         with ProcessPoolExecutor(min(workers, len(ranges)), initializer=_init_worker,
-                                 initargs=(counter,)) as pool:
-            # Workers leave the tokenizer unloaded; the few lines over the byte bound are
-            # finished here, so it is loaded once, not once per worker.
+                                 initargs=(counter,)) as pool, \
+                ThreadPoolExecutor(1) as finisher:
             futures = deque(pool.submit(analyze_range, path, settings, a, b, None, with_tokens,
                                         True) for a, b in ranges)
             # Ranges are joined in order as they finish, each dropped once copied.
@@ -439,8 +449,16 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                 while progress and counter is not None and not future.done():
                     wait([future], timeout=0.25)
                     progress(counter.value, size)
-                _join(columns, flagged, future.result())
-                del future
+                chunk = future.result()
+                base = len(columns)
+                _join(columns, flagged, chunk)
+                for i, r in chunk.flagged.items():
+                    if r.deferred:
+                        line = base + i
+                        finished[line] = finisher.submit(
+                            _finish_deferred, parent, path, columns.offsets[line],
+                            columns.lengths[line])
+                del future, chunk
     else:
         _init_worker(counter)
         try:
@@ -462,7 +480,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     for i, r in list(flagged.items()):
         if r.deferred:
             # Not through the cache: these are the file's longest lines, each kept there whole.
-            done = parent.analyze_fresh(load(i))
+            done = (finished.pop(i).result() if i in finished
+                    else parent.analyze_fresh(load(i)))
             columns.set_result(i, done)
             if done.problems:
                 flagged[i] = done
