@@ -12,7 +12,7 @@ once per process.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import threading
 from collections.abc import Iterable
@@ -55,12 +55,12 @@ def _load_ranks(name: str) -> dict[bytes, int]:
         raise EncodingError(
             f"the shipped {name} encoding is corrupt (sha256 {digest}); reinstall tunelint"
         )
-    ranks: dict[bytes, int] = {}
-    for line in data.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+    # "token rank" lines; the file is verified above, so the lenient C decoder is safe to use
+    # (half the time of a loop over lines with base64.b64decode).
+    fields = data.split()
+    if len(fields) % 2:
+        raise EncodingError(f"the shipped {name} encoding is malformed; reinstall tunelint")
+    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2])))
 
 
 @cache
