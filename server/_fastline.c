@@ -35,10 +35,6 @@ typedef struct {
     Py_ssize_t cap;
 } Buffer;
 
-/* Reused between calls: the GIL is held for the whole of a call and nothing in it calls back
- * into Python, so one buffer serves every call. */
-static Buffer canonical = {NULL, 0, 0};
-
 static int reserve(Buffer *b, Py_ssize_t extra) {
     if (b->len + extra <= b->cap) {
         return 1;
@@ -322,6 +318,9 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
     }
     const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
     const unsigned char *end = p + PyBytes_GET_SIZE(arg);
+    /* A buffer per call (not one kept between calls): nothing to reason about if two threads
+     * call in turn, and a 100 MB line's buffer does not outlive its call. */
+    Buffer canonical = {NULL, 0, 0};
     Buffer *b = &canonical;
     /* Roles, one letter each, and where each message ends in the canonical bytes. */
     char roles_small[64];
@@ -333,8 +332,7 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
     Py_ssize_t n_messages = 0, room = 64;
     PyObject *result = NULL;
 
-    b->len = 0;
-    if (!reserve(b, (Py_ssize_t)sizeof(HEAD) + 2)) {
+    if (!reserve(b, PyBytes_GET_SIZE(arg) + (Py_ssize_t)sizeof(HEAD) + 64)) {
         return PyErr_NoMemory();
     }
     PUT(b, HEAD, (Py_ssize_t)sizeof(HEAD) - 1);
@@ -563,13 +561,7 @@ done:
         PyMem_Free(roles);
         PyMem_Free(ends);
     }
-    /* A 100 MB line must not keep its 100 MB buffer for the rest of the run. */
-    if (canonical.cap > (1 << 22)) {
-        PyMem_Free(canonical.data);
-        canonical.data = NULL;
-        canonical.cap = 0;
-    }
-    canonical.len = 0;
+    PyMem_Free(canonical.data);
     return result;
 }
 
