@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tunelint import batch
 from tunelint.config import settings_from_mapping
@@ -244,3 +246,26 @@ def test_iter_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.
         start = rnd.choice([0] + [i + 1 for i, c in enumerate(data) if c == 10])
         end = rnd.randrange(start, len(data) + 2)
         assert list(batch.iter_lines(str(path), start, end)) == _lines_by_split(data, start, end)
+
+
+@given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1, 2**60]),
+                max_size=60))
+def test_key_groups_and_target_variety_equal_a_plain_count(values: list[int]) -> None:
+    """The partitioned sort finds exactly the repeated keys (0 is "no key") and counts distinct
+    targets as a set would."""
+    from array import array
+
+    from tunelint import lean
+
+    keys = bytearray(array("Q", values).tobytes())
+    groups = sorted(sorted(g) for g in lean._groups(keys, len(values)))
+    expected: dict[int, list[int]] = {}
+    for i, v in enumerate(values):
+        if v:
+            expected.setdefault(v, []).append(i)
+    assert groups == sorted(g for g in expected.values() if len(g) > 1)
+    columns = lean.Columns()
+    columns.target = keys
+    doc = LeanDocument.__new__(LeanDocument)
+    doc.columns, doc._memo = columns, {}
+    assert doc.target_variety() == (len(expected), sum(len(g) for g in expected.values()))
