@@ -605,10 +605,347 @@ static PyObject *normalize(PyObject *module, PyObject *arg) {
     return out;
 }
 
+/* ---- locate: where the value at a JSON pointer is -------------------------------------
+ *
+ * jsonscan.locate's answer without its Python scan of the whole line: one validating pass that
+ * records only the spans along the pointer's path. It returns None wherever jsonscan might see
+ * the line differently (a syntax error anywhere, nesting deeper than jsonscan's limit, a key with
+ * an escape or a repeated key on the path), and the caller then asks jsonscan itself. */
+
+#define LOCATE_MAX_DEPTH 400 /* jsonscan.MAX_DEPTH */
+
+typedef struct {
+    const unsigned char *start, *p, *end;
+    Py_ssize_t n_tokens;
+    const char **tokens;
+    const Py_ssize_t *token_lengths;
+    /* spans[d]: value start, value end, key start, key end (byte offsets; -1 for no key) of the
+     * value at the path's first d tokens; found = the deepest d with a span. */
+    Py_ssize_t (*spans)[4];
+    Py_ssize_t found;
+    int decline;
+} Locator;
+
+static void loc_ws(Locator *L) {
+    while (L->p < L->end && (*L->p == ' ' || *L->p == '\t' || *L->p == '\n' || *L->p == '\r')) {
+        L->p++;
+    }
+}
+
+/* A string at L->p (its opening quote), validated as jsonscan validates; sets *escaped when it
+ * holds a backslash. */
+static int loc_string(Locator *L, int *escaped) {
+    const unsigned char *p = L->p + 1, *end = L->end;
+    *escaped = 0;
+    while (p < end) {
+        unsigned char c = *p;
+        if (c == '"') {
+            L->p = p + 1;
+            return 1;
+        }
+        if (c < 0x20) {
+            return 0;
+        }
+        if (c == '\\') {
+            *escaped = 1;
+            if (end - p < 2) {
+                return 0;
+            }
+            unsigned char e = p[1];
+            if (e == 'u') {
+                uint32_t cp;
+                if (!hex4(p + 2, end, &cp)) {
+                    return 0;
+                }
+                p += 6;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    uint32_t low;
+                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &low) ||
+                        low < 0xDC00 || low > 0xDFFF) {
+                        return 0;
+                    }
+                    p += 6;
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    return 0;
+                }
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", e) || e == 0) {
+                return 0;
+            }
+            p += 2;
+            continue;
+        }
+        p++;
+    }
+    return 0;
+}
+
+static int loc_digits(Locator *L) {
+    const unsigned char *q = L->p;
+    while (L->p < L->end && *L->p >= '0' && *L->p <= '9') {
+        L->p++;
+    }
+    return L->p > q;
+}
+
+static int loc_number(Locator *L) {
+    if (*L->p == '-') {
+        L->p++;
+    }
+    if (L->p < L->end && *L->p == '0') {
+        L->p++;
+    } else if (!loc_digits(L)) {
+        return 0;
+    }
+    if (L->p < L->end && *L->p == '.') {
+        L->p++;
+        if (!loc_digits(L)) {
+            return 0;
+        }
+    }
+    if (L->p < L->end && (*L->p == 'e' || *L->p == 'E')) {
+        L->p++;
+        if (L->p < L->end && (*L->p == '+' || *L->p == '-')) {
+            L->p++;
+        }
+        if (!loc_digits(L)) {
+            return 0;
+        }
+    }
+    /* jsonscan also refuses a number run on by digits, dots or signs ("1.2.3", "01"): strict
+     * JSON refuses those too, as the caller finds no ',', ']' or '}' after them. */
+    return 1;
+}
+
+static int loc_literal(Locator *L, const char *word, Py_ssize_t n) {
+    if (L->end - L->p >= n && memcmp(L->p, word, (size_t)n) == 0) {
+        L->p += n;
+        return 1;
+    }
+    return 0;
+}
+
+/* The array index a pointer token names, or -1 (jsonscan's spans use str(index)). */
+static Py_ssize_t token_index(const char *t, Py_ssize_t n) {
+    if (n == 0 || n > 15 || (n > 1 && t[0] == '0')) {
+        return -1;
+    }
+    Py_ssize_t v = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (t[i] < '0' || t[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (t[i] - '0');
+    }
+    return v;
+}
+
+/* A value at L->p; `at` is how many path tokens lead here, or -1 off the path. */
+static int loc_value(Locator *L, int depth, Py_ssize_t at) {
+    if (depth > LOCATE_MAX_DEPTH || L->p >= L->end) {
+        return 0;
+    }
+    unsigned char c = *L->p;
+    if (c == '{') {
+        L->p++;
+        loc_ws(L);
+        if (L->p < L->end && *L->p == '}') {
+            L->p++;
+            return 1;
+        }
+        int matches = 0;
+        for (;;) {
+            if (L->p >= L->end || *L->p != '"') {
+                return 0;
+            }
+            Py_ssize_t key_start = L->p - L->start;
+            int escaped;
+            if (!loc_string(L, &escaped)) {
+                return 0;
+            }
+            Py_ssize_t key_end = L->p - L->start;
+            Py_ssize_t child = -1;
+            if (at >= 0 && at < L->n_tokens) {
+                if (escaped) {
+                    L->decline = 1; /* a key spelt with escapes: jsonscan decodes it */
+                }
+                Py_ssize_t n = key_end - key_start - 2;
+                if (n == L->token_lengths[at] &&
+                    memcmp(L->start + key_start + 1, L->tokens[at], (size_t)n) == 0) {
+                    if (++matches > 1) {
+                        L->decline = 1; /* a repeated key on the path */
+                    }
+                    child = at + 1;
+                }
+            }
+            loc_ws(L);
+            if (L->p >= L->end || *L->p != ':') {
+                return 0;
+            }
+            L->p++;
+            loc_ws(L);
+            Py_ssize_t value_start = L->p - L->start;
+            if (!loc_value(L, depth + 1, child)) {
+                return 0;
+            }
+            if (child > 0) {
+                Py_ssize_t *span = L->spans[child];
+                span[0] = value_start;
+                span[1] = L->p - L->start;
+                span[2] = key_start;
+                span[3] = key_end;
+                if (child > L->found) {
+                    L->found = child;
+                }
+            }
+            loc_ws(L);
+            if (L->p < L->end && *L->p == ',') {
+                L->p++;
+                loc_ws(L);
+                continue;
+            }
+            if (L->p < L->end && *L->p == '}') {
+                L->p++;
+                return 1;
+            }
+            return 0;
+        }
+    }
+    if (c == '[') {
+        L->p++;
+        loc_ws(L);
+        if (L->p < L->end && *L->p == ']') {
+            L->p++;
+            return 1;
+        }
+        Py_ssize_t want = -1;
+        if (at >= 0 && at < L->n_tokens) {
+            want = token_index(L->tokens[at], L->token_lengths[at]);
+        }
+        for (Py_ssize_t index = 0;; index++) {
+            Py_ssize_t child = (want >= 0 && index == want) ? at + 1 : -1;
+            Py_ssize_t value_start = L->p - L->start;
+            if (!loc_value(L, depth + 1, child)) {
+                return 0;
+            }
+            if (child > 0) {
+                Py_ssize_t *span = L->spans[child];
+                span[0] = value_start;
+                span[1] = L->p - L->start;
+                span[2] = span[3] = -1;
+                if (child > L->found) {
+                    L->found = child;
+                }
+            }
+            loc_ws(L);
+            if (L->p < L->end && *L->p == ',') {
+                L->p++;
+                loc_ws(L);
+                continue;
+            }
+            if (L->p < L->end && *L->p == ']') {
+                L->p++;
+                return 1;
+            }
+            return 0;
+        }
+    }
+    if (c == '"') {
+        int escaped;
+        return loc_string(L, &escaped);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        return loc_number(L);
+    }
+    return loc_literal(L, "true", 4) || loc_literal(L, "false", 5) || loc_literal(L, "null", 4);
+}
+
+/* Code points before byte offset `off` of valid UTF-8. */
+static Py_ssize_t code_points(const unsigned char *s, Py_ssize_t off) {
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < off; i++) {
+        n += (s[i] & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+static PyObject *locate(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *raw, *tokens;
+    if (!PyArg_ParseTuple(args, "O!O!:locate", &PyBytes_Type, &raw, &PyTuple_Type, &tokens)) {
+        return NULL;
+    }
+    Py_ssize_t n_tokens = PyTuple_GET_SIZE(tokens);
+    if (n_tokens > LOCATE_MAX_DEPTH) {
+        Py_RETURN_NONE;
+    }
+    const char **token_data = PyMem_Malloc(sizeof(char *) * (size_t)(n_tokens + 1));
+    Py_ssize_t *token_lengths = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_tokens + 1));
+    Py_ssize_t(*spans)[4] = PyMem_Malloc(sizeof(Py_ssize_t[4]) * (size_t)(n_tokens + 1));
+    PyObject *result = NULL;
+    if (token_data == NULL || token_lengths == NULL || spans == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_tokens; i++) {
+        PyObject *t = PyTuple_GET_ITEM(tokens, i);
+        if (!PyUnicode_Check(t)) {
+            PyErr_SetString(PyExc_TypeError, "locate() takes a tuple of str tokens");
+            goto done;
+        }
+        token_data[i] = PyUnicode_AsUTF8AndSize(t, &token_lengths[i]);
+        if (token_data[i] == NULL) {
+            PyErr_Clear(); /* a token with a lone surrogate names no key of valid UTF-8 */
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+    }
+    Locator L;
+    L.start = L.p = (const unsigned char *)PyBytes_AS_STRING(raw);
+    L.end = L.start + PyBytes_GET_SIZE(raw);
+    L.n_tokens = n_tokens;
+    L.tokens = token_data;
+    L.token_lengths = token_lengths;
+    L.spans = spans;
+    L.found = 0;
+    L.decline = 0;
+    loc_ws(&L);
+    if (L.p >= L.end) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    spans[0][0] = L.p - L.start;
+    spans[0][2] = spans[0][3] = -1;
+    int ok = loc_value(&L, 0, 0);
+    spans[0][1] = L.p - L.start;
+    loc_ws(&L);
+    if (!ok || L.decline || L.p != L.end) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    {
+        const Py_ssize_t *span = spans[L.found];
+        Py_ssize_t out[4];
+        for (int k = 0; k < 4; k++) {
+            out[k] = span[k] < 0 ? -1 : code_points(L.start, span[k]);
+        }
+        result = Py_BuildValue("(nnnnn)", L.found, out[0], out[1], out[2], out[3]);
+    }
+done:
+    PyMem_Free(token_data);
+    PyMem_Free(token_lengths);
+    PyMem_Free(spans);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"plain_chat", plain_chat, METH_O,
      "(canonical, roles, prompt, target) of a plain chat line, or None (see the module doc)."},
     {"normalize", normalize, METH_O, "formats.normalized of canonical JSON, in one pass."},
+    {"locate", locate, METH_VARARGS,
+     "(depth, value start, value end, key start, key end) of the deepest value along a pointer's "
+     "tokens, in code points, or None where jsonscan must decide (see above)."},
     {NULL, NULL, 0, NULL},
 };
 

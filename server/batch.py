@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+import weakref
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -472,10 +473,13 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         # The segment after the final line end, as an editor shows it.
         columns.append(parent.analyze(""), size, 0, "", xxhash.xxh3_64_intdigest(b""))
 
+    # One open file for every line read back (an all-flagged file reads each line twice: to
+    # place its problems and to print them), closed with the document.
+    reader = open(path, "rb")  # noqa: SIM115
+
     def load(line: int) -> str:
-        with open(path, "rb") as f:
-            f.seek(columns.offsets[line])
-            return _decode(f.read(columns.lengths[line]))
+        reader.seek(columns.offsets[line])
+        return _decode(reader.read(columns.lengths[line]))
 
     for i, r in list(flagged.items()):
         if r.deferred:
@@ -489,6 +493,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                 del flagged[i]
 
     doc = LeanDocument(parent, path, columns, flagged, load, bom, size)
+    weakref.finalize(doc, reader.close)
     if use_cache and not unchanged:
         doc.diagnostics()  # places each line's problems once, so the cache keeps the columns
         _save_cache(cache_file, ResultsCache(

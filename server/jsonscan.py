@@ -7,10 +7,16 @@ understands) and on lines that have diagnostics (to map a JSON pointer to a colu
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
-MAX_DEPTH = 400
+try:
+    from tunelint import _fastline
+except ImportError:  # built without a C compiler: the scan below does everything
+    _fastline = None
+
+MAX_DEPTH = 400  # _fastline.c's LOCATE_MAX_DEPTH
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING_CHUNK = re.compile(r'[^"\\\x00-\x1f]*')
@@ -311,6 +317,52 @@ def locate(text: str, pointer: str | None, part: str = "value") -> tuple[int, in
         # The root value of a line is the line without its surrounding whitespace: no scan
         # (dataset findings such as duplicates point here, thousands at a time).
         return _whole_line(text)
+    found = _compiled_locate(text, pointer)
+    if found is not None:
+        depth, value_start, value_end, key_start, key_end = found
+        if depth < pointer.count("/"):
+            # A missing member: point at its parent's opening bracket/key, not its whole body.
+            if key_start >= 0:
+                return key_start, key_end
+            return value_start, min(value_end, value_start + 1)
+        if part == "key" and key_start >= 0:
+            return key_start, key_end
+        if part == "member" and key_start >= 0:
+            return key_start, value_end
+        return value_start, value_end
+    return _scanned_locate(text, pointer, part)
+
+
+def _compiled_locate(text: str, pointer: str) -> tuple[int, int, int, int, int] | None:
+    """``_fastline.locate``'s answer, or None where the scan below must decide: no compiled
+    module, text that is not valid UTF-8, a token that does not round-trip (``~`` not followed
+    by 0 or 1), or a line the compiled pass declines."""
+    if _fastline is None:
+        return None
+    tokens = _pointer_tokens(pointer)
+    if tokens is None:
+        return None
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return _fastline.locate(raw, tokens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pointer_tokens(pointer: str) -> tuple[str, ...] | None:
+    """A pointer's unescaped tokens, or None if it is malformed (memoised: a file's problems
+    use a handful of pointers, each thousands of times)."""
+    if pointer[:1] != "/":
+        return None
+    raws = pointer.split("/")[1:]
+    tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in raws)
+    if "~" in pointer and any(escape_pointer_token(t) != raw for t, raw in zip(tokens, raws)):
+        return None
+    return tokens
+
+
+def _scanned_locate(text: str, pointer: str, part: str) -> tuple[int, int]:
     try:
         spans = scan(text).spans
     except (ScanError, RecursionError):
@@ -331,7 +383,8 @@ def locate(text: str, pointer: str | None, part: str = "value") -> tuple[int, in
             return span.value_start, span.value_end
         if not p:
             return _whole_line(text)
-        p = p.rsplit("/", 1)[0]
+        # A malformed pointer without a leading "/" falls back to the root, not forever on itself.
+        p = p.rsplit("/", 1)[0] if "/" in p else ""
 
 
 def _whole_line(text: str) -> tuple[int, int]:

@@ -314,3 +314,54 @@ def test_results_are_line_results() -> None:
     fast, _ = analyzers({})
     fast.analyze_bytes(PLAIN)
     assert isinstance(fast.analyze_bytes(PLAIN), LineResult)
+
+
+# --- locate ----------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False,
+                                                                       allow_infinity=False)
+    | st.lists(PIECES, max_size=4).map("".join),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["a", "b", "role", "x/y", "t~n", "é", "1", ""]), inner,
+                      max_size=4),
+    max_leaves=12,
+)
+
+
+def pointers(value: Any, prefix: str = "") -> Iterator[str]:
+    """Every pointer into ``value``, and some that lead nowhere."""
+    yield prefix
+    yield prefix + "/missing"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from pointers(v, prefix + "/" + k.replace("~", "~0").replace("/", "~1"))
+    elif isinstance(value, list):
+        yield prefix + f"/{len(value)}"
+        yield prefix + "/01"
+        for i, v in enumerate(value):
+            yield from pointers(v, f"{prefix}/{i}")
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES, st.integers(0, 5), st.randoms(), st.sampled_from(["value", "key", "member"]))
+def test_compiled_locate_equals_the_scan(value: Any, style: int, rng: random.Random,
+                                         part: str) -> None:
+    from tunelint import jsonscan
+
+    obj = {"v": value, "a": [value]}
+    text = write(obj, style, rng).decode("utf-8", "surrogatepass")
+    variants = [text, text.replace('"a"', '"v"', 1), text[:-1], "  " + text + " ",
+                text.replace("[", "[[", 1)]
+    for line in variants:
+        for pointer in list(pointers(obj))[:40] + ["/v/a~2", "v", "/a/-1", "/a/0/"]:
+            assert jsonscan.locate(line, pointer, part) == jsonscan._scanned_locate(
+                line, pointer, part), (line, pointer, part)
+
+
+def test_compiled_locate_declines_deep_nesting() -> None:
+    from tunelint import jsonscan
+
+    deep = "[" * 402 + "]" * 402  # one level past jsonscan.MAX_DEPTH
+    assert _fastline.locate(deep.encode(), ("0",)) is None
+    assert jsonscan.locate(deep, "/0") == jsonscan._scanned_locate(deep, "/0", "value")
