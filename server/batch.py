@@ -32,7 +32,7 @@ import xxhash
 from tunelint import __version__
 from tunelint.config import Settings
 from tunelint.engine import BOM_BYTES, Analyzer, LineResult, decode_file_line
-from tunelint.lean import ENDING_CODES, KEY_BYTES, Columns, LeanDocument
+from tunelint.lean import ENDING_CODES, KEY_BYTES, Columns, FlaggedLines, LeanDocument
 from tunelint.memory import map_large_blocks
 
 BLOCK = 8 << 20
@@ -42,7 +42,7 @@ TOKEN_THREADS = os.cpu_count() or 1
 PARALLEL_MIN_BYTES = 8 << 20
 RANGE_BYTES = 16 << 20
 CACHE_DIR = ".tunelint_cache"
-CACHE_FORMAT = 3  # 3: 8-byte keys
+CACHE_FORMAT = 4  # 3: 8-byte keys; 4: problems by row, shared (FlaggedLines)
 
 
 # Bytes analysed so far, shared with worker processes for the progress bar.
@@ -68,18 +68,18 @@ class NeedsFullRead(Exception):
 @dataclass
 class Chunk:
     columns: Columns
-    flagged: dict[int, LineResult]  # line within the chunk -> result, for lines with problems
+    flagged: FlaggedLines  # by line within the chunk
 
 
 class ResultsCache:
-    """A file's results from its last check: its columns and the full results of its lines
-    with problems (by line hash); its line hashes are sorted on first use, to find a line that
-    moved (a file checked unchanged never needs that)."""
+    """A file's results from its last check: its columns and the problems of its lines (by
+    row); its line hashes are sorted on first use, to find a line that moved (a file checked
+    unchanged never needs that)."""
 
-    def __init__(self, columns: Columns, flagged: dict[int, LineResult], file_size: int,
+    def __init__(self, columns: Columns, flagged: FlaggedLines, file_size: int,
                  bom: bool) -> None:
         self.columns = columns
-        self.flagged = flagged  # line hash -> result
+        self.flagged = flagged
         self.file_size = file_size
         self.bom = bom
         self._order: array | None = None
@@ -156,33 +156,41 @@ class _LineSink:
         self.cache = cache
         self.find = find
         self.with_tokens = with_tokens
-        self.chunk = Chunk(Columns(), {})
+        self.chunk = Chunk(Columns(), FlaggedLines())
         self.pending: list[tuple[int, LineResult, str]] = []
-        # A range is at most RANGE_BYTES (or an edited region), so this stays small.
-        self.seen: dict[int, LineResult] = {}
+        # Line hash -> (its first row in this range, its problems in chunk.flagged or -1). A
+        # range is at most RANGE_BYTES (or an edited region), so this stays small.
+        self.seen: dict[int, tuple[int, int]] = {}
 
     def add(self, raw: bytes, offset: int, ending: str, key: int) -> None:
-        columns, cache = self.chunk.columns, self.cache
+        columns, cache, flagged = self.chunk.columns, self.cache, self.chunk.flagged
         index = len(columns)
-        result = self.seen.get(key)
-        if result is None and cache is not None and self.find is not None:
-            result = cache.flagged.get(key)
-            row = self.find(key) if result is None else None
-            if row is not None:  # a line seen before, maybe elsewhere: its cached facts
-                columns.append_row(cache.columns, row, offset, len(raw), ending, key)
-                if self.with_tokens and columns.tokens[index] < 0 and columns.formats[index]:
-                    self._count_later(index, columns.result(index), raw)
-                return
-        if result is None:
+        seen = self.seen.get(key)
+        if seen is not None:  # the same line earlier in this range: its facts again
+            row, which = seen
+            columns.append_row(columns, row, offset, len(raw), ending, key)
+            if which >= 0:
+                flagged.add_shared(index, which)
+        elif (cache is not None and self.find is not None
+              and (cached_row := self.find(key)) is not None):
+            # A line the cache knows, maybe elsewhere in the file: its cached facts.
+            columns.append_row(cache.columns, cached_row, offset, len(raw), ending, key)
+            problems = cache.flagged.get(cached_row)
+            self.seen[key] = (index, flagged.add(index, problems) if problems else -1)
+        else:
             # Not Analyzer.analyze: its cache is keyed by the text, which would keep the whole
             # range's text in memory.
             result = self.analyzer.analyze_bytes(raw)
-            self.seen[key] = result
-        columns.append(result, offset, len(raw), ending, key)
-        if result.problems or result.deferred:
-            self.chunk.flagged[index] = result
-        if self.with_tokens and result.tokens is None and result.format is not None:
-            self._count_later(index, result, raw)
+            columns.append(result, offset, len(raw), ending, key)
+            which = -1
+            if result.problems or result.deferred:
+                which = flagged.add(index, result.problems, result.deferred)
+            self.seen[key] = (index, which)
+            if self.with_tokens and result.tokens is None and result.format is not None:
+                self._count_later(index, result, raw)
+            return
+        if self.with_tokens and columns.tokens[index] < 0 and columns.formats[index]:
+            self._count_later(index, columns.result(index), raw)
 
     def _count_later(self, index: int, result: LineResult, raw: bytes) -> None:
         self.pending.append((index, result, _decode(raw)))
@@ -299,16 +307,14 @@ def _linear_row(hashes: array, line_hash: int) -> int | None:
 
 
 def _from_cache(path: str, size: int, cache: ResultsCache, analyzer: Analyzer,
-                with_tokens: bool) -> tuple[Columns, dict[int, LineResult], bool] | None:
+                with_tokens: bool) -> tuple[Columns, FlaggedLines, bool] | None:
     """The file's columns and flagged lines from its cache, and whether it is unchanged: reused
     whole if so, else with the edited region spliced in. None when the edits are spread too
     widely for that (the caller then looks each line up)."""
     new = _scan_lines(path)
     old = cache.columns
     if size == cache.file_size and new.hashes == old.hashes and new.endings == old.endings:
-        flagged = {i: r for i, h in enumerate(old.hashes)
-                   if (r := cache.flagged.get(h)) is not None}
-        return old, flagged, True
+        return old, cache.flagged, True
     n_old, n_new = len(old), len(new.hashes)  # the scan fills only the line table
     oh, nh, oe, ne = old.hashes, new.hashes, old.endings, new.endings
     head = 0
@@ -339,16 +345,20 @@ def _from_cache(path: str, size: int, cache: ResultsCache, analyzer: Analyzer,
             region.columns, name)
     old.hashes, old.offsets, old.lengths, old.endings = (new.hashes, new.offsets, new.lengths,
                                                          new.endings)
-    flagged = {i: r for i, h in enumerate(nh) if (r := cache.flagged.get(h)) is not None
-               and not head <= i < n_new - tail}
-    flagged.update((head + k, r) for k, r in region.flagged.items())
+    # The lines before and after the region keep their problems, the region brings its own.
+    flagged = cache.flagged.emptied()
+    for line, which in cache.flagged.moved(range(head), 0):
+        flagged.add_shared(line, which)
+    flagged.extend(region.flagged, head)
+    for line, which in cache.flagged.moved(range(n_old - tail, n_old), n_new - n_old):
+        flagged.add_shared(line, which)
     return old, flagged, False
 
 
-def _join(columns: Columns, flagged: dict[int, LineResult], chunk: Chunk) -> None:
+def _join(columns: Columns, flagged: FlaggedLines, chunk: Chunk) -> None:
     base = len(columns)
     columns.extend(chunk.columns)
-    flagged.update((base + i, r) for i, r in chunk.flagged.items())
+    flagged.extend(chunk.flagged, base)
 
 
 def _cache_file(settings: Settings, path: str) -> Path:
@@ -375,6 +385,8 @@ def _load_cache(file: Path) -> ResultsCache | None:
                     column += f.read(n)
                     if len(column) != n:
                         return None
+            if not isinstance(head["flagged"], FlaggedLines):
+                return None
             return ResultsCache(columns, head["flagged"], head["file_size"], head["bom"])
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
             ImportError, KeyError):
@@ -422,7 +434,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     parallel = workers > 1 and size >= PARALLEL_MIN_BYTES and cache is None
     counter = multiprocessing.Value("Q", 0) if progress else None
     columns = Columns()
-    flagged: dict[int, LineResult] = {}
+    flagged = FlaggedLines()
     finished: dict[int, Future[LineResult]] = {}  # deferred lines finished while reading
     with open(path, "rb") as f:
         bom = f.read(3) == BOM_BYTES
@@ -453,12 +465,11 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                 chunk = future.result()
                 base = len(columns)
                 _join(columns, flagged, chunk)
-                for i, r in chunk.flagged.items():
-                    if r.deferred:
-                        line = base + i
-                        finished[line] = finisher.submit(
-                            _finish_deferred, parent, path, columns.offsets[line],
-                            columns.lengths[line])
+                for i in chunk.flagged.deferred():
+                    line = base + i
+                    finished[line] = finisher.submit(
+                        _finish_deferred, parent, path, columns.offsets[line],
+                        columns.lengths[line])
                 del future, chunk
     else:
         _init_worker(counter)
@@ -481,21 +492,14 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         reader.seek(columns.offsets[line])
         return _decode(reader.read(columns.lengths[line]))
 
-    for i, r in list(flagged.items()):
-        if r.deferred:
-            # Not through the cache: these are the file's longest lines, each kept there whole.
-            done = (finished.pop(i).result() if i in finished
-                    else parent.analyze_fresh(load(i)))
-            columns.set_result(i, done)
-            if done.problems:
-                flagged[i] = done
-            else:
-                del flagged[i]
+    for i in flagged.deferred():
+        # Not through the cache: these are the file's longest lines, each kept there whole.
+        done = finished.pop(i).result() if i in finished else parent.analyze_fresh(load(i))
+        columns.set_result(i, done)
+        flagged.resolve(i, done.problems)
 
     doc = LeanDocument(parent, path, columns, flagged, load, bom, size)
     weakref.finalize(doc, reader.close)
     if use_cache and not unchanged:
-        doc.diagnostics()  # places each line's problems once, so the cache keeps the columns
-        _save_cache(cache_file, ResultsCache(
-            columns, {columns.hashes[i]: r for i, r in flagged.items()}, size, bom))
+        _save_cache(cache_file, ResultsCache(columns, flagged, size, bom))
     return doc

@@ -4,7 +4,8 @@ The editor's Document keeps a result object, an entry and dictionary slots per l
 edits the file (about 1 KB a line in CPython). The command line reads once, so per line it keeps
 only the facts dataset rules and the summary read, packed in arrays (about 83 bytes a line:
 kind, format, message and image counts, size, tokens, offset, length, line end, and the four
-8-byte duplicate keys); the few lines with problems keep their full result. Dataset indexes
+8-byte duplicate keys); a line with problems adds 12 bytes and its problems, which lines that
+share them share (FlaggedLines). Dataset indexes
 (duplicate groups, prompts with different targets) are computed once, by sorting the keys as
 64-bit integers, when a rule asks for them. A 1M-line file then fits in about 83 MB.
 """
@@ -12,9 +13,11 @@ kind, format, message and image counts, size, tokens, offset, length, line end, 
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import heapq
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from tunelint import formats as fm
@@ -29,10 +32,10 @@ from tunelint.engine import (
     _is_suppressed,
     build_summary,
     choose_dataset_format,
-    placed_problems,
+    place_problem,
     run_dataset_rule,
 )
-from tunelint.problems import Diagnostic
+from tunelint.problems import Diagnostic, Problem
 
 FORMAT_CODES: tuple[str | None, ...] = (None, *fm.FORMATS)
 ENDING_CODES = ("", "\n", "\r\n", "\r")
@@ -130,6 +133,120 @@ class Columns:
         return None if k == NO_KEY else k
 
 
+_PROBLEM_FIELDS = tuple(f.name for f in dataclasses.fields(Problem))
+
+
+def _problems_key(problems: tuple[Problem, ...]) -> Hashable | None:
+    """A hashable value equal for equal problem tuples, or None for one that has none."""
+    try:
+        key = tuple(
+            tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v
+                  for v in (getattr(p, name) for name in _PROBLEM_FIELDS))
+            for p in problems)
+        hash(key)
+    except TypeError:  # data that cannot be sorted or hashed: kept apart, never shared
+        return None
+    return key
+
+
+class FlaggedLines:
+    """The problems of the lines that have any, in line order: per line its number and an index
+    into the distinct problem tuples. Lines share equal tuples, so a file whose every line has
+    the same problem (a legacy dataset, a weight written 1.0) keeps that problem once and 12
+    bytes a line, where a result object a line took about 1 KB."""
+
+    DEFERRED = 0  # distinct[0]: a line a worker left for the parent (it needs exact tokens)
+
+    def __init__(self) -> None:
+        self.lines = array("Q")  # increasing
+        self.which = array("I")  # index into distinct, per line
+        self.distinct: list[tuple[Problem, ...]] = [()]
+        self._ids: dict[Hashable, int] = {}
+
+    def __getstate__(self) -> tuple[array, array, list[tuple[Problem, ...]]]:
+        return self.lines, self.which, self.distinct  # the intern table is rebuilt on demand
+
+    def __setstate__(self, state: tuple[array, array, list[tuple[Problem, ...]]]) -> None:
+        self.lines, self.which, self.distinct = state
+        self._ids = {}
+        for i, problems in enumerate(self.distinct[1:], 1):
+            key = _problems_key(problems)
+            if key is not None:
+                self._ids.setdefault(key, i)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def emptied(self) -> FlaggedLines:
+        """No lines, and our distinct problems (``add_shared`` takes our indexes)."""
+        other = FlaggedLines()
+        other.distinct = list(self.distinct)
+        other._ids = dict(self._ids)
+        return other
+
+    def intern(self, problems: tuple[Problem, ...]) -> int:
+        key = _problems_key(problems)
+        found = self._ids.get(key) if key is not None else None
+        if found is None:
+            found = len(self.distinct)
+            self.distinct.append(problems)
+            if key is not None:
+                self._ids[key] = found
+        return found
+
+    def add(self, line: int, problems: tuple[Problem, ...], deferred: bool = False) -> int:
+        """Record line ``line`` (after every line recorded so far); returns its index into
+        ``distinct``, which ``add_shared`` takes for a repeat of the same line."""
+        which = self.DEFERRED if deferred else self.intern(problems)
+        self.add_shared(line, which)
+        return which
+
+    def add_shared(self, line: int, which: int) -> None:
+        self.lines.append(line)
+        self.which.append(which)
+
+    def _position(self, line: int) -> int | None:
+        k = bisect.bisect_left(self.lines, line)
+        return k if k < len(self.lines) and self.lines[k] == line else None
+
+    def get(self, line: int) -> tuple[Problem, ...] | None:
+        """Line ``line``'s problems; None for a line without any (or still deferred)."""
+        k = self._position(line)
+        if k is None or self.which[k] == self.DEFERRED:
+            return None
+        return self.distinct[self.which[k]] or None
+
+    def items(self) -> Iterator[tuple[int, tuple[Problem, ...]]]:
+        """(line, problems) in line order, for the lines that have problems."""
+        distinct = self.distinct
+        for line, which in zip(self.lines, self.which):
+            if which != self.DEFERRED and distinct[which]:
+                yield line, distinct[which]
+
+    def deferred(self) -> list[int]:
+        return [line for line, which in zip(self.lines, self.which) if which == self.DEFERRED]
+
+    def resolve(self, line: int, problems: tuple[Problem, ...]) -> None:
+        """A deferred line's problems, now known (none: the line is skipped from then on)."""
+        k = self._position(line)
+        if k is None:
+            raise KeyError(line)
+        self.which[k] = self.intern(problems)
+
+    def extend(self, other: FlaggedLines, base: int = 0) -> None:
+        """Append ``other``'s lines, moved down by ``base`` lines (they follow ours)."""
+        ids = [self.DEFERRED] + [self.intern(p) for p in other.distinct[1:]]
+        self.lines.extend(line + base for line in other.lines)
+        self.which.extend(ids[w] for w in other.which)
+
+    def moved(self, lines: range, shift: int) -> Iterator[tuple[int, int]]:
+        """(line + shift, which) of our lines inside ``lines``, in order."""
+        lo = bisect.bisect_left(self.lines, lines.start)
+        hi = bisect.bisect_left(self.lines, lines.stop)
+        for k in range(lo, hi):
+            yield self.lines[k] + shift, self.which[k]
+
+
 # Keys are sorted a sixteenth at a time (by their top four bits): sorting makes every key a
 # Python int (about 56 bytes with its list slot), which for all of a 3M-line file's keys at once
 # was the largest thing check held.
@@ -177,7 +294,7 @@ class LeanDocument:
     line text read back from the file on demand. Implements the DatasetView rules read."""
 
     def __init__(self, analyzer: Analyzer, path: str, columns: Columns,
-                 flagged: dict[int, LineResult], loader: Callable[[int], str], bom: bool,
+                 flagged: FlaggedLines, loader: Callable[[int], str], bom: bool,
                  file_size: int) -> None:
         self.analyzer = analyzer
         self.run = analyzer.run
@@ -218,8 +335,9 @@ class LeanDocument:
 
     def line_result(self, line: int) -> LineResult:
         """Line ``line``'s result (rebuilt from the columns for a line without problems)."""
-        hit = self.flagged.get(line)
-        return hit if hit is not None else self.columns.result(line)
+        r = self.columns.result(line)
+        r.problems = self.flagged.get(line) or ()
+        return r
 
     def has_bom(self) -> bool:
         return self.bom
@@ -331,23 +449,32 @@ class LeanDocument:
     # -- diagnostics and summary ---------------------------------------------------------
 
     def diagnostics(self) -> list[Diagnostic]:
-        out: list[Diagnostic] = []
+        return list(self.iter_diagnostics())
+
+    def iter_diagnostics(self) -> Iterator[Diagnostic]:
+        """The diagnostics in order, each line's placed as it comes (a file with a problem on
+        every line would otherwise hold millions at once)."""
         last = self.line_count - 1
-        for line in sorted(self.flagged):
-            r = self.flagged[line]
-            if not r.problems or (line == last and r.kind == BLANK):
-                continue
-            placed = placed_problems(self, r, lambda line=line: self.line_text(line))
-            out.extend(_at_line(d, line) for d in placed)
+        found: list[Diagnostic] = []
         suppressed: list[tuple[int, int]] = []
         for active in self.analyzer.rules.dataset:
-            found, hidden = run_dataset_rule(self, active, last)
-            out.extend(found)
+            shown, hidden = run_dataset_rule(self, active, last)
+            found.extend(shown)
             suppressed.extend(hidden)
+        found.sort(key=_SORT_KEY)
+        merged = heapq.merge(self._line_diagnostics(last), found, key=_SORT_KEY)
         if suppressed:
-            out = [d for d in out if not _is_suppressed(d, suppressed)]
-        out.sort(key=_SORT_KEY)
-        return out
+            return (d for d in merged if not _is_suppressed(d, suppressed))
+        return merged
+
+    def _line_diagnostics(self, last: int) -> Iterator[Diagnostic]:
+        for line, problems in self.flagged.items():
+            if line == last and self.columns.kinds[line] == BLANK:
+                continue
+            text = self.line_text(line)
+            placed = [_at_line(place_problem(self, text, p, 0), line) for p in problems]
+            placed.sort(key=_SORT_KEY)
+            yield from placed
 
     def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None] | None
                         ) -> Counter[int]:

@@ -269,3 +269,73 @@ def test_key_groups_and_target_variety_equal_a_plain_count(values: list[int]) ->
     doc = LeanDocument.__new__(LeanDocument)
     doc.columns, doc._memo = columns, {}
     assert doc.target_variety() == (len(expected), sum(len(g) for g in expected.values()))
+
+
+def _weight_lines(n: int) -> list[str]:
+    """Lines that all have the same problem (weight 1.0), some repeated, one over the token
+    limit (the workers defer it), one with a problem of its own."""
+    out = [json.dumps({"messages": [{"role": "user", "content": f"Q{i}"},
+                                    {"role": "assistant", "content": f"A{i}", "weight": 1.0}]})
+           for i in range(n)]
+    out[7] = out[3]
+    out[11] = json.dumps({"messages": [{"role": "user", "content": "Q"},  # 80k tokens
+                                       {"role": "assistant", "content": "Eat! " * 40000}]})
+    out[13] = json.dumps({"messages": [{"role": "asistant", "content": "A"}]})
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lines_with_the_same_problems_share_them(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 workers: int) -> None:
+    """A file whose every line has a problem keeps each distinct problem tuple once (not a
+    result a line), and reports exactly what the in-memory document reports."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 2_000)
+    lines = _weight_lines(120)
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "train.jsonl"
+    path.write_text(text, encoding="utf-8")
+    settings = settings_from_mapping({})
+    full = Document(Analyzer(settings, str(path)), text, path=str(path))
+    for attempt in ("fresh", "cached"):
+        lean = batch.check_path(str(path), settings, workers=workers)
+        assert _key(lean) == _key(full), attempt
+        assert len(lean.flagged) == 120, attempt
+        # weight 1.0; the long line's; the misspelt role's; and no problems at all (the slot
+        # a resolved deferred line could take), nothing per line.
+        assert len(lean.flagged.distinct) <= 5, attempt
+    assert sum(d.code == "TL451" for d in full.diagnostics()) == 118
+    assert [d.line for d in full.diagnostics() if d.code == "TL901"] == [11]
+
+
+def test_flagged_lines_keep_order_share_and_survive_pickling() -> None:
+    import pickle
+
+    from tunelint.lean import FlaggedLines
+    from tunelint.problems import Problem
+
+    def p(message: str, **kw: object) -> Problem:
+        return Problem("TL451", message, "/messages/1/weight", **kw)  # type: ignore[arg-type]
+
+    a = FlaggedLines()
+    assert a.add(2, (p("x"),)) == a.add(5, (p("x"),))  # equal tuples: one entry
+    a.add(6, (), deferred=True)
+    a.add(9, (p("x", data={"b": [1]}),))  # data that cannot be hashed: kept apart
+    a.add(10, (p("x", data={"b": [1]}),))
+    assert len(a.distinct) == 4
+    assert a.get(5) == (p("x"),) and a.get(3) is None and a.get(6) is None
+    assert a.deferred() == [6]
+    a.resolve(6, ())
+    assert a.deferred() == [] and a.get(6) is None
+    assert [line for line, _ in a.items()] == [2, 5, 9, 10]
+    b = pickle.loads(pickle.dumps(a))
+    assert list(b.items()) == list(a.items())
+    assert b.add(11, (p("x"),)) == a.which[0]  # the intern table is rebuilt
+    c = FlaggedLines()
+    c.add(0, (p("y"),))
+    c.extend(b, 1)
+    assert [line for line, _ in c.items()] == [0, 3, 6, 10, 11, 12]
+    with pytest.raises(KeyError):
+        a.resolve(4, ())
