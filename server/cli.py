@@ -8,7 +8,8 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,10 +27,39 @@ class UsageError(Exception):
     pass
 
 
+class DiagnosticStream:
+    """A checked file's diagnostics, produced again on each pass instead of held: a file with a
+    problem on every line has millions. The severity counts are kept from the first full pass."""
+
+    def __init__(self, produce: Callable[[], Iterator[Diagnostic]]) -> None:
+        self._produce = produce
+        self._counts: Counter[Severity] | None = None
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        counts: Counter[Severity] = Counter()
+        for d in self._produce():
+            counts[d.severity] += 1
+            yield d
+        self._counts = counts
+
+    def counts(self) -> Counter[Severity]:
+        if self._counts is None:
+            for _ in self:
+                pass
+        assert self._counts is not None
+        return self._counts
+
+
+def severity_counts(diagnostics: Iterable[Diagnostic]) -> Counter[Severity]:
+    if isinstance(diagnostics, DiagnosticStream):
+        return diagnostics.counts()
+    return Counter(d.severity for d in diagnostics)
+
+
 @dataclass
 class FileReport:
     path: str
-    diagnostics: list[Diagnostic]
+    diagnostics: Iterable[Diagnostic]
     line_text: Callable[[int], str]
     summary: Any = None
     fixed: int = 0
@@ -85,6 +115,7 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
                validation: str | None = None) -> FileReport:
     from tunelint.batch import NeedsFullRead, check_path
     from tunelint.engine import Analyzer, Document
+    from tunelint.lean import LeanDocument
 
     display = "<stdin>" if path == "-" else path
     doc = None
@@ -109,7 +140,8 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
                                        path=validation)
         if args.fix and path != "-":
             fixed = apply_safe_fixes(doc, path)
-    diags = doc.diagnostics()
+    diags: Iterable[Diagnostic] = (DiagnosticStream(doc.iter_diagnostics)
+                                   if isinstance(doc, LeanDocument) else doc.diagnostics())
     summary = doc.summary(with_tokens=args.stats, diagnostics=diags) if args.stats else None
     return FileReport(display, diags, doc.line_text, summary, fixed)
 
@@ -221,9 +253,11 @@ def format_text(reports: Sequence[FileReport], out: TextIO, color: bool) -> None
                 end = d.end_column if d.end_line == d.line else len(src)
                 shown, c, e = _snippet(src, d.column, end)
                 out.write(f"  {shown}\n  {' ' * c}{'^' * max(1, min(e - c, 80))}\n")
-    n_err = sum(1 for r in reports for d in r.diagnostics if d.severity == Severity.ERROR)
-    n_warn = sum(1 for r in reports for d in r.diagnostics if d.severity == Severity.WARNING)
-    n_info = sum(1 for r in reports for d in r.diagnostics if d.severity >= Severity.INFO)
+    counts: Counter[Severity] = Counter()
+    for rep in reports:
+        counts.update(severity_counts(rep.diagnostics))
+    n_err, n_warn = counts[Severity.ERROR], counts[Severity.WARNING]
+    n_info = counts[Severity.INFO] + counts[Severity.HINT]
     fixed = sum(r.fixed for r in reports)
     tail = f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked: "
     tail += f"{n_err} error{'s' if n_err != 1 else ''}, "
@@ -254,9 +288,14 @@ def diagnostic_json(path: str, d: Diagnostic) -> dict[str, Any]:
 def format_json(reports: Sequence[FileReport], out: TextIO) -> None:
     import orjson
 
-    items = [diagnostic_json(r.path, d) for r in reports for d in r.diagnostics]
-    out.write(orjson.dumps(items, option=orjson.OPT_INDENT_2).decode())
-    out.write("\n")
+    # Written an item at a time, as the diagnostics come (the same text as dumping the list).
+    first = True
+    for r in reports:
+        for d in r.diagnostics:
+            item = orjson.dumps(diagnostic_json(r.path, d), option=orjson.OPT_INDENT_2).decode()
+            out.write(("[\n  " if first else ",\n  ") + item.replace("\n", "\n  "))
+            first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def _gh_escape(s: str, prop: bool = False) -> str:
@@ -288,10 +327,21 @@ def format_sarif(reports: Sequence[FileReport], out: TextIO) -> None:
          "defaultConfiguration": {"level": levels.get(r.severity, "note")}}
         for r in all_rules()
     ]
-    results = []
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "tunelint", "version": __version__,
+                                      "informationUri": "https://github.com/tunelint/tunelint",
+                                      "rules": rules}},
+                  "results": []}],
+    }
+    # The results are written one at a time, as the diagnostics come, into the document.
+    head, tail = json.dumps(sarif, indent=2).rsplit('"results": []', 1)
+    out.write(head + '"results": [')
+    first = True
     for rep in reports:
         for d in rep.diagnostics:
-            results.append({
+            result = {
                 "ruleId": d.code,
                 "level": levels.get(d.severity, "note"),
                 "message": {"text": d.message},
@@ -300,17 +350,11 @@ def format_sarif(reports: Sequence[FileReport], out: TextIO) -> None:
                     "region": {"startLine": d.line + 1, "startColumn": d.column + 1,
                                "endLine": d.end_line + 1, "endColumn": d.end_column + 1},
                 }}],
-            })
-    sarif = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "tunelint", "version": __version__,
-                                      "informationUri": "https://github.com/tunelint/tunelint",
-                                      "rules": rules}},
-                  "results": results}],
-    }
-    json.dump(sarif, out, indent=2)
-    out.write("\n")
+            }
+            text = json.dumps(result, indent=2).replace("\n", "\n        ")
+            out.write(("\n        " if first else ",\n        ") + text)
+            first = False
+    out.write(("]" if first else "\n      ]") + tail + "\n")
 
 
 def rule_doc_url(name: str) -> str:
@@ -401,7 +445,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for rep in reports:
             if rep.summary is not None:
                 format_summary(rep.summary, stream)
-    has_errors = any(d.severity == Severity.ERROR for r in reports for d in r.diagnostics)
+    has_errors = any(severity_counts(r.diagnostics)[Severity.ERROR] for r in reports)
     return EXIT_ERRORS if has_errors else EXIT_OK
 
 
