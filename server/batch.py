@@ -18,14 +18,13 @@ import multiprocessing
 import os
 import pickle
 import tempfile
-import weakref
 from array import array
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xxhash
 
@@ -420,6 +419,24 @@ def _save_cache(file: Path, cache: ResultsCache) -> None:
         pass  # a read-only checkout still gets its results, just not cached
 
 
+# Files lines are read back from, kept open between reads (an all-flagged file reads each line
+# twice: to place its problems and to print them), a few at a time: a check of thousands of
+# files prints one file's findings after another, and must not hold a descriptor for each.
+_READERS: OrderedDict[str, BinaryIO] = OrderedDict()
+READERS_OPEN = 4
+
+
+def _reader(path: str) -> BinaryIO:
+    reader = _READERS.get(path)
+    if reader is not None:
+        _READERS.move_to_end(path)
+        return reader
+    while len(_READERS) >= READERS_OPEN:
+        _READERS.popitem(last=False)[1].close()
+    reader = _READERS[path] = open(path, "rb")  # noqa: SIM115 - closed when evicted
+    return reader
+
+
 def check_path(path: str, settings: Settings, use_cache: bool = True,
                workers: int | None = None, with_tokens: bool = False,
                progress: Callable[[int, int], None] | None = None) -> LeanDocument:
@@ -484,11 +501,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         # The segment after the final line end, as an editor shows it.
         columns.append(parent.analyze(""), size, 0, "", xxhash.xxh3_64_intdigest(b""))
 
-    # One open file for every line read back (an all-flagged file reads each line twice: to
-    # place its problems and to print them), closed with the document.
-    reader = open(path, "rb")  # noqa: SIM115
-
     def load(line: int) -> str:
+        reader = _reader(path)
         reader.seek(columns.offsets[line])
         return _decode(reader.read(columns.lengths[line]))
 
@@ -499,7 +513,6 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         flagged.resolve(i, done.problems)
 
     doc = LeanDocument(parent, path, columns, flagged, load, bom, size)
-    weakref.finalize(doc, reader.close)
     if use_cache and not unchanged:
         _save_cache(cache_file, ResultsCache(columns, flagged, size, bom))
     return doc

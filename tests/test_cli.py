@@ -155,3 +155,27 @@ def test_rules_and_rule_commands(capsys: pytest.CaptureFixture[str]) -> None:
     doc = capsys.readouterr().out
     assert "## json-syntax (TL101)" in doc and "### Why is this bad?" in doc
     assert main(["rule", "TL999"]) == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sets a descriptor limit with `resource`")
+def test_many_files_do_not_hold_a_descriptor_each(tmp_path: Path) -> None:
+    """Every file's findings are printed after all are checked, each reading its lines back:
+    a folder of more files than the process may open at once still works."""
+    import resource
+
+    data = tmp_path / "data"
+    data.mkdir()
+    weight = ('{"messages": [{"role": "user", "content": "q"}, '
+              '{"role": "assistant", "content": "a%d", "weight": 1.0}]}\n')
+    for i in range(120):
+        (data / f"f{i:03}.jsonl").write_text(weight % i)
+
+    def limit_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    r = subprocess.run([sys.executable, "-m", "tunelint", "check", "--no-cache", str(data)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "NO_COLOR": "1"}, preexec_fn=limit_descriptors)
+    assert "Too many open files" not in r.stderr, r.stderr
+    assert r.stdout.count("TL451") == 120, r.stdout[-2000:] + r.stderr
+    assert "120 files checked: 240 errors" in r.stdout  # weight and min-examples
