@@ -428,6 +428,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"tunelint: {e.filename or ''}: {e.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        write_reports(reports, args)
+        has_errors = any(severity_counts(r.diagnostics)[Severity.ERROR] for r in reports)
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        # Findings are placed as they are printed, reading lines back: a file removed since
+        # it was checked ends the run here.
+        print(f"\ntunelint: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_ERRORS if has_errors else EXIT_OK
+
+
+def write_reports(reports: Sequence[FileReport], args: argparse.Namespace) -> None:
     out = sys.stdout
     fmt = args.output_format
     if fmt == "json":
@@ -445,8 +459,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         for rep in reports:
             if rep.summary is not None:
                 format_summary(rep.summary, stream)
-    has_errors = any(severity_counts(r.diagnostics)[Severity.ERROR] for r in reports)
-    return EXIT_ERRORS if has_errors else EXIT_OK
 
 
 def apply_cli_overrides(settings: Settings, args: argparse.Namespace) -> Settings:

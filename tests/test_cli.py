@@ -179,3 +179,27 @@ def test_many_files_do_not_hold_a_descriptor_each(tmp_path: Path) -> None:
     assert "Too many open files" not in r.stderr, r.stderr
     assert r.stdout.count("TL451") == 120, r.stdout[-2000:] + r.stderr
     assert "120 files checked: 240 errors" in r.stdout  # weight and min-examples
+
+
+def test_a_file_removed_before_its_findings_are_printed(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """Findings are placed as they are printed, from lines read back: a file gone by then
+    ends the run with a message, not a traceback."""
+    from tunelint import batch, cli
+
+    f = tmp_path / "train.jsonl"
+    f.write_text(CLEAN.replace('"A3"}', '"A3", "weight": 1.0}'))
+    checked = cli.check_file
+
+    def check_then_remove(*args: object, **kwargs: object) -> cli.FileReport:
+        report = checked(*args, **kwargs)
+        f.unlink()
+        while batch._READERS:
+            batch._READERS.popitem()[1].close()
+        return report
+
+    monkeypatch.setattr(cli, "check_file", check_then_remove)
+    assert main(["check", "--no-cache", str(f)]) == 2
+    assert "No such file or directory" in capsys.readouterr().err
