@@ -422,18 +422,22 @@ def _save_cache(file: Path, cache: ResultsCache) -> None:
 # Files lines are read back from, kept open between reads (an all-flagged file reads each line
 # twice: to place its problems and to print them), a few at a time: a check of thousands of
 # files prints one file's findings after another, and must not hold a descriptor for each.
-_READERS: OrderedDict[str, BinaryIO] = OrderedDict()
+# Keyed by the check too: a file checked again after it changed must not be read through the
+# descriptor of its previous check (an editor's save replaces the file).
+_READERS: OrderedDict[tuple[str, int], BinaryIO] = OrderedDict()
 READERS_OPEN = 4
+_checks = itertools.count()
 
 
-def _reader(path: str) -> BinaryIO:
-    reader = _READERS.get(path)
+def _reader(path: str, check: int) -> BinaryIO:
+    key = (path, check)
+    reader = _READERS.get(key)
     if reader is not None:
-        _READERS.move_to_end(path)
+        _READERS.move_to_end(key)
         return reader
     while len(_READERS) >= READERS_OPEN:
         _READERS.popitem(last=False)[1].close()
-    reader = _READERS[path] = open(path, "rb")  # noqa: SIM115 - closed when evicted
+    reader = _READERS[key] = open(path, "rb")  # noqa: SIM115 - closed when evicted
     return reader
 
 
@@ -501,8 +505,10 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         # The segment after the final line end, as an editor shows it.
         columns.append(parent.analyze(""), size, 0, "", xxhash.xxh3_64_intdigest(b""))
 
+    check = next(_checks)
+
     def load(line: int) -> str:
-        reader = _reader(path)
+        reader = _reader(path, check)
         reader.seek(columns.offsets[line])
         return _decode(reader.read(columns.lengths[line]))
 
@@ -513,6 +519,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         flagged.resolve(i, done.problems)
 
     doc = LeanDocument(parent, path, columns, flagged, load, bom, size)
-    if use_cache and not unchanged:
+    # A file whose problems outgrew memory is not cached: writing them would read them all
+    # back at once.
+    if use_cache and not unchanged and not flagged.distinct.spilled:
         _save_cache(cache_file, ResultsCache(columns, flagged, size, bom))
     return doc

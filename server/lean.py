@@ -15,10 +15,13 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import heapq
+import pickle
+import tempfile
+import weakref
 from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from tunelint import formats as fm
 from tunelint.engine import (
@@ -149,27 +152,91 @@ def _problems_key(problems: tuple[Problem, ...]) -> Hashable | None:
     return key
 
 
+# Distinct problem tuples kept in memory; later ones are pickled to a temporary file.
+DISTINCT_IN_MEMORY = 20_000
+
+
+class ProblemTable:
+    """Distinct problem tuples by index: the first DISTINCT_IN_MEMORY in memory, later ones
+    pickled to a temporary file. A file whose lines each have problems of their own (a
+    different misspelt role on each) would otherwise keep about 1 KB a line."""
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[Problem, ...]] = [()]
+        self._file: BinaryIO | None = None
+        self._starts = array("Q")  # of each spilled entry in the file
+        self._end = 0
+
+    def __len__(self) -> int:
+        return len(self._kept) + len(self._starts)
+
+    @property
+    def spilled(self) -> bool:
+        return bool(self._starts)
+
+    def kept(self) -> list[tuple[Problem, ...]]:
+        return self._kept
+
+    def append(self, problems: tuple[Problem, ...]) -> int:
+        if not self._starts and len(self._kept) < DISTINCT_IN_MEMORY:
+            self._kept.append(problems)
+        else:
+            self._append_blob(pickle.dumps(problems, pickle.HIGHEST_PROTOCOL))
+        return len(self) - 1
+
+    def _append_blob(self, blob: bytes) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the finalizer
+            weakref.finalize(self, self._file.close)
+        self._file.seek(self._end)
+        self._file.write(blob)
+        self._starts.append(self._end)
+        self._end += len(blob)
+
+    def _blob(self, k: int) -> bytes:
+        assert self._file is not None
+        start = self._starts[k]
+        stop = self._starts[k + 1] if k + 1 < len(self._starts) else self._end
+        self._file.seek(start)
+        return self._file.read(stop - start)
+
+    def __getitem__(self, i: int) -> tuple[Problem, ...]:
+        if i < len(self._kept):
+            return self._kept[i]
+        problems: tuple[Problem, ...] = pickle.loads(self._blob(i - len(self._kept)))
+        return problems
+
+    def __getstate__(self) -> tuple[list[tuple[Problem, ...]], list[bytes]]:
+        return self._kept, [self._blob(k) for k in range(len(self._starts))]
+
+    def __setstate__(self, state: tuple[list[tuple[Problem, ...]], list[bytes]]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self._kept = state[0]
+        for blob in state[1]:
+            self._append_blob(blob)
+
+
 class FlaggedLines:
     """The problems of the lines that have any, in line order: per line its number and an index
-    into the distinct problem tuples. Lines share equal tuples, so a file whose every line has
-    the same problem (a legacy dataset, a weight written 1.0) keeps that problem once and 12
-    bytes a line, where a result object a line took about 1 KB."""
+    into the distinct problem tuples (a ProblemTable). Lines share equal tuples, so a file whose
+    every line has the same problem (a legacy dataset, a weight written 1.0) keeps that problem
+    once and 12 bytes a line, where a result object a line took about 1 KB."""
 
     DEFERRED = 0  # distinct[0]: a line a worker left for the parent (it needs exact tokens)
 
     def __init__(self) -> None:
         self.lines = array("Q")  # increasing
         self.which = array("I")  # index into distinct, per line
-        self.distinct: list[tuple[Problem, ...]] = [()]
-        self._ids: dict[Hashable, int] = {}
+        self.distinct = ProblemTable()
+        self._ids: dict[Hashable, int] = {}  # key of a tuple kept in memory -> its index
 
-    def __getstate__(self) -> tuple[array, array, list[tuple[Problem, ...]]]:
+    def __getstate__(self) -> tuple[array, array, ProblemTable]:
         return self.lines, self.which, self.distinct  # the intern table is rebuilt on demand
 
-    def __setstate__(self, state: tuple[array, array, list[tuple[Problem, ...]]]) -> None:
+    def __setstate__(self, state: tuple[array, array, ProblemTable]) -> None:
         self.lines, self.which, self.distinct = state
         self._ids = {}
-        for i, problems in enumerate(self.distinct[1:], 1):
+        for i, problems in enumerate(self.distinct.kept()[1:], 1):
             key = _problems_key(problems)
             if key is not None:
                 self._ids.setdefault(key, i)
@@ -178,9 +245,10 @@ class FlaggedLines:
         return len(self.lines)
 
     def emptied(self) -> FlaggedLines:
-        """No lines, and our distinct problems (``add_shared`` takes our indexes)."""
+        """No lines, and our distinct problems (``add_shared`` takes our indexes; the table is
+        shared, and only ever appended to)."""
         other = FlaggedLines()
-        other.distinct = list(self.distinct)
+        other.distinct = self.distinct
         other._ids = dict(self._ids)
         return other
 
@@ -188,9 +256,8 @@ class FlaggedLines:
         key = _problems_key(problems)
         found = self._ids.get(key) if key is not None else None
         if found is None:
-            found = len(self.distinct)
-            self.distinct.append(problems)
-            if key is not None:
+            found = self.distinct.append(problems)
+            if key is not None and found < len(self.distinct.kept()):
                 self._ids[key] = found
         return found
 
@@ -220,8 +287,10 @@ class FlaggedLines:
         """(line, problems) in line order, for the lines that have problems."""
         distinct = self.distinct
         for line, which in zip(self.lines, self.which):
-            if which != self.DEFERRED and distinct[which]:
-                yield line, distinct[which]
+            if which != self.DEFERRED:
+                problems = distinct[which]
+                if problems:
+                    yield line, problems
 
     def deferred(self) -> list[int]:
         return [line for line, which in zip(self.lines, self.which) if which == self.DEFERRED]
@@ -235,7 +304,8 @@ class FlaggedLines:
 
     def extend(self, other: FlaggedLines, base: int = 0) -> None:
         """Append ``other``'s lines, moved down by ``base`` lines (they follow ours)."""
-        ids = [self.DEFERRED] + [self.intern(p) for p in other.distinct[1:]]
+        ids = [self.DEFERRED] + [self.intern(other.distinct[k])
+                                 for k in range(1, len(other.distinct))]
         self.lines.extend(line + base for line in other.lines)
         self.which.extend(ids[w] for w in other.which)
 

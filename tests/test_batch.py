@@ -339,3 +339,50 @@ def test_flagged_lines_keep_order_share_and_survive_pickling() -> None:
     assert [line for line, _ in c.items()] == [0, 3, 6, 10, 11, 12]
     with pytest.raises(KeyError):
         a.resolve(4, ())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_problems_beyond_the_memory_budget_go_to_a_file(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        workers: int) -> None:
+    """Lines with problems of their own (a different role on each) past the in-memory budget
+    are kept in a temporary file, in workers and parent alike, with the same findings; such a
+    file is not cached."""
+    from tunelint import lean
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lean, "DISTINCT_IN_MEMORY", 5)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 1_500)
+    lines = [json.dumps({"messages": [{"role": "user", "content": f"Q{i}"},
+                                      {"role": f"bot{i}", "content": f"A{i}"}]})
+             for i in range(60)]
+    lines[30] = lines[31]  # one shared by two lines past the budget
+    lines[40] = lines[2]  # and one shared with a line kept in memory
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "train.jsonl"
+    path.write_text(text, encoding="utf-8")
+    settings = settings_from_mapping({})
+    lean_doc = batch.check_path(str(path), settings, workers=workers)
+    full = Document(Analyzer(settings, str(path)), text, path=str(path))
+    assert _key(lean_doc) == _key(full)
+    assert sum(d.code == "TL302" for d in full.diagnostics()) == 60
+    assert lean_doc.flagged.distinct.spilled
+    assert len(lean_doc.flagged.distinct.kept()) == 5
+    assert len(lean_doc.flagged._ids) <= 5  # no key held for a spilled tuple
+    assert not list(tmp_path.glob(".tunelint_cache/*.pickle"))
+
+
+def test_a_problem_table_pickles_what_it_spilled(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from tunelint import lean
+    from tunelint.problems import Problem
+
+    monkeypatch.setattr(lean, "DISTINCT_IN_MEMORY", 3)
+    table = lean.ProblemTable()
+    entries = [(Problem("TL302", f"role {i}", "/messages/0/role"),) for i in range(8)]
+    assert [table.append(e) for e in entries] == list(range(1, 9))
+    assert table.spilled and len(table.kept()) == 3
+    copy = pickle.loads(pickle.dumps(table))
+    assert [copy[i] for i in range(1, 9)] == [table[i] for i in range(1, 9)] == entries
