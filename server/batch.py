@@ -39,7 +39,7 @@ TOKEN_BATCH = 1_000  # lines: their parsed objects are held while counted
 TOKEN_THREADS = os.cpu_count() or 1
 # Below this size one process is faster than starting workers.
 PARALLEL_MIN_BYTES = 8 << 20
-RANGE_BYTES = 16 << 20
+RANGE_BYTES = 8 << 20
 CACHE_DIR = ".tunelint_cache"
 CACHE_FORMAT = 4  # 3: 8-byte keys; 4: problems by row, shared (FlaggedLines)
 

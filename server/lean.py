@@ -206,14 +206,28 @@ class ProblemTable:
         problems: tuple[Problem, ...] = pickle.loads(self._blob(i - len(self._kept)))
         return problems
 
-    def __getstate__(self) -> tuple[list[tuple[Problem, ...]], list[bytes]]:
-        return self._kept, [self._blob(k) for k in range(len(self._starts))]
+    def copy_from(self, other: ProblemTable, i: int) -> int | None:
+        """Append ``other[i]`` if ``other`` spilled it and we spill too, as its pickled bytes
+        (a worker's tuples reach the parent without being rebuilt); None otherwise."""
+        k = i - len(other._kept)
+        if k < 0 or not (self._starts or len(self._kept) >= DISTINCT_IN_MEMORY):
+            return None
+        self._append_blob(other._blob(k))
+        return len(self) - 1
 
-    def __setstate__(self, state: tuple[list[tuple[Problem, ...]], list[bytes]]) -> None:
+    def __getstate__(self) -> tuple[list[tuple[Problem, ...]], array, bytes]:
+        spilled = b""
+        if self._file is not None:
+            self._file.seek(0)
+            spilled = self._file.read(self._end)
+        return self._kept, self._starts, spilled  # the file's bytes as one object, not many
+
+    def __setstate__(self, state: tuple[list[tuple[Problem, ...]], array, bytes]) -> None:
         self.__init__()  # type: ignore[misc]
-        self._kept = state[0]
-        for blob in state[1]:
-            self._append_blob(blob)
+        self._kept, starts, spilled = state
+        if starts:
+            self._append_blob(spilled)
+            self._starts = starts
 
 
 class FlaggedLines:
@@ -304,8 +318,10 @@ class FlaggedLines:
 
     def extend(self, other: FlaggedLines, base: int = 0) -> None:
         """Append ``other``'s lines, moved down by ``base`` lines (they follow ours)."""
-        ids = [self.DEFERRED] + [self.intern(other.distinct[k])
-                                 for k in range(1, len(other.distinct))]
+        ids = [self.DEFERRED]
+        for k in range(1, len(other.distinct)):
+            copied = self.distinct.copy_from(other.distinct, k)
+            ids.append(copied if copied is not None else self.intern(other.distinct[k]))
         self.lines.extend(line + base for line in other.lines)
         self.which.extend(ids[w] for w in other.which)
 
