@@ -297,6 +297,15 @@ static const unsigned char *skip_space(const unsigned char *p, const unsigned ch
     return p;
 }
 
+/* Past the ':' after an object key (and the spaces around it), or NULL if there is none. */
+static const unsigned char *after_colon(const unsigned char *p, const unsigned char *end) {
+    p = skip_space(p, end);
+    if (p == end || *p != ':') {
+        return NULL;
+    }
+    return skip_space(p + 1, end);
+}
+
 /* A quoted literal (a key or a role) at p: the position after it, or NULL. */
 static const unsigned char *literal(const unsigned char *p, const unsigned char *end,
                                     const char *quoted, Py_ssize_t n) {
@@ -343,11 +352,9 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
     if ((p = LIT(p, "\"messages\"")) == NULL) {
         goto decline;
     }
-    p = skip_space(p, end);
-    if (p == end || *p != ':') {
+    if ((p = after_colon(p, end)) == NULL) {
         goto decline;
     }
-    p = skip_space(p + 1, end);
     if (p == end || *p != '[') {
         goto decline;
     }
@@ -380,11 +387,9 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
                 p = skip_space(p + 1, end);
             }
             if ((after = LIT(p, "\"role\"")) != NULL && role == NULL) {
-                p = skip_space(after, end);
-                if (p == end || *p != ':') {
+                if ((p = after_colon(after, end)) == NULL) {
                     goto decline;
                 }
-                p = skip_space(p + 1, end);
                 if ((after = LIT(p, "\"user\"")) != NULL) {
                     role = "u";
                     role_len = 4;
@@ -399,11 +404,9 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
                 }
                 p = skip_space(after, end);
             } else if ((after = LIT(p, "\"content\"")) != NULL && content_start < 0) {
-                p = skip_space(after, end);
-                if (p == end || *p != ':') {
+                if ((p = after_colon(after, end)) == NULL) {
                     goto decline;
                 }
-                p = skip_space(p + 1, end);
                 if (p == end || *p != '"') {
                     goto decline;
                 }
@@ -413,11 +416,9 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
                 }
                 p = skip_space(p, end);
             } else if ((after = LIT(p, "\"weight\"")) != NULL && weight < 0) {
-                p = skip_space(after, end);
-                if (p == end || *p != ':') {
+                if ((p = after_colon(after, end)) == NULL) {
                     goto decline;
                 }
-                p = skip_space(p + 1, end);
                 if (p == end || (*p != '0' && *p != '1')) {
                     goto decline;
                 }
@@ -741,6 +742,38 @@ static Py_ssize_t token_index(const char *t, Py_ssize_t n) {
     return v;
 }
 
+/* Records the span of the value just read, if the path leads through it (child > 0). */
+static void loc_record(Locator *L, Py_ssize_t child, Py_ssize_t value_start, Py_ssize_t key_start,
+                       Py_ssize_t key_end) {
+    if (child <= 0) {
+        return;
+    }
+    Py_ssize_t *span = L->spans[child];
+    span[0] = value_start;
+    span[1] = L->p - L->start;
+    span[2] = key_start;
+    span[3] = key_end;
+    if (child > L->found) {
+        L->found = child;
+    }
+}
+
+/* After a member or element: 1 when a ',' leads to the next, 0 when `close` ends the container,
+ * -1 for anything else (a syntax error). */
+static int loc_next(Locator *L, unsigned char close) {
+    loc_ws(L);
+    if (L->p < L->end && *L->p == ',') {
+        L->p++;
+        loc_ws(L);
+        return 1;
+    }
+    if (L->p < L->end && *L->p == close) {
+        L->p++;
+        return 0;
+    }
+    return -1;
+}
+
 /* A value at L->p; `at` is how many path tokens lead here, or -1 off the path. */
 static int loc_value(Locator *L, int depth, Py_ssize_t at) {
     if (depth > LOCATE_MAX_DEPTH || L->p >= L->end) {
@@ -789,27 +822,11 @@ static int loc_value(Locator *L, int depth, Py_ssize_t at) {
             if (!loc_value(L, depth + 1, child)) {
                 return 0;
             }
-            if (child > 0) {
-                Py_ssize_t *span = L->spans[child];
-                span[0] = value_start;
-                span[1] = L->p - L->start;
-                span[2] = key_start;
-                span[3] = key_end;
-                if (child > L->found) {
-                    L->found = child;
-                }
+            loc_record(L, child, value_start, key_start, key_end);
+            int next = loc_next(L, '}');
+            if (next <= 0) {
+                return next == 0;
             }
-            loc_ws(L);
-            if (L->p < L->end && *L->p == ',') {
-                L->p++;
-                loc_ws(L);
-                continue;
-            }
-            if (L->p < L->end && *L->p == '}') {
-                L->p++;
-                return 1;
-            }
-            return 0;
         }
     }
     if (c == '[') {
@@ -829,26 +846,11 @@ static int loc_value(Locator *L, int depth, Py_ssize_t at) {
             if (!loc_value(L, depth + 1, child)) {
                 return 0;
             }
-            if (child > 0) {
-                Py_ssize_t *span = L->spans[child];
-                span[0] = value_start;
-                span[1] = L->p - L->start;
-                span[2] = span[3] = -1;
-                if (child > L->found) {
-                    L->found = child;
-                }
+            loc_record(L, child, value_start, -1, -1);
+            int next = loc_next(L, ']');
+            if (next <= 0) {
+                return next == 0;
             }
-            loc_ws(L);
-            if (L->p < L->end && *L->p == ',') {
-                L->p++;
-                loc_ws(L);
-                continue;
-            }
-            if (L->p < L->end && *L->p == ']') {
-                L->p++;
-                return 1;
-            }
-            return 0;
         }
     }
     if (c == '"') {
