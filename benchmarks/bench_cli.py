@@ -4,6 +4,7 @@ file per size (issue 2, point 14 and "What must hold").
     python benchmarks/bench_cli.py                       # 10k and 100k lines, 3 runs each
     python benchmarks/bench_cli.py --sizes 10000 --runs 5
     python benchmarks/bench_cli.py --only read,parse,check
+    python benchmarks/bench_cli.py --sizes 100000 --flagged 1000000   # and files all flagged
 
 For each size it generates (once; reused later) ``benchmarks/data/chat-<N>-s<seed>.jsonl``, a
 clean chat dataset shaped like PERF.md's, then times, each as its own process:
@@ -17,6 +18,10 @@ clean chat dataset shaped like PERF.md's, then times, each as its own process:
 - ``check``: ``tunelint check --no-cache FILE``;
 - ``stats``: ``tunelint check --stats --no-cache FILE``;
 - ``cached``: ``tunelint check FILE`` after one untimed run that fills the cache.
+
+With ``--flagged N`` it also times ``check --no-cache`` on two files of N lines where every line
+has a finding: ``flagged-same-<N>.jsonl`` (the same one, ``"weight": 1.0``) and
+``flagged-own-<N>.jsonl`` (one of its own, ``"role": "bot<i>"``), for the memory target.
 
 Medians of ``--runs`` runs; peak memory of each command: the larger of its biggest process's
 ``wait4`` peak RSS and the summed RSS of its process tree sampled every 50 ms (tunelint's workers
@@ -200,6 +205,49 @@ def dataset(lines: int, seed: int, python: str) -> Path:
     return path
 
 
+FLAGGED_LINES = {
+    # kind -> a line with a finding (the same on every line, or one of its own)
+    "same": '{"messages": [{"role": "user", "content": "Question %d about things"}, '
+            '{"role": "assistant", "content": "Answer %d is here", "weight": 1.0}]}\n',
+    "own": '{"messages": [{"role": "user", "content": "Question %d"}, '
+           '{"role": "bot%d", "content": "Answer %d"}]}\n',
+}
+
+
+def flagged_dataset(lines: int, kind: str) -> Path:
+    path = DATA / f"flagged-{kind}-{lines}.jsonl"
+    if not path.exists():
+        print(f"  generating {path.name} ...", file=sys.stderr)
+        line = FLAGGED_LINES[kind]
+        with open(path, "w", encoding="utf-8") as f:
+            for i in range(lines):
+                f.write(line % ((i,) * line.count("%d")))
+    return path
+
+
+def bench_flagged(lines: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """``check --no-cache`` on the two all-flagged files: wall time and peak memory."""
+    print(f"\n## {lines:,} lines, every line with a finding\n")
+    print("| file | MB | wall (s) | peak RSS (MB) | findings |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    verdicts = []
+    for kind in FLAGGED_LINES:
+        path = flagged_dataset(lines, kind)
+        r = measure(f"check {path.name}", [args.tunelint, "check", "--no-cache", str(path)],
+                    args.heavy_runs)
+        if r.median is None or r.peak_mb is None:
+            print(f"| {path.name} | | failed: {r.note} | | |")
+            continue
+        print(f"| {path.name} | {path.stat().st_size / 1e6:,.0f} | {r.median:.2f} | "
+              f"{r.peak_mb:.0f} | {r.note} |")
+        verdicts.append({"target": f"peak memory of check < 300 MB ({path.name})",
+                         "holds": r.peak_mb < 300, "detail": f"{r.peak_mb:.0f} MB"})
+    print()
+    for v in verdicts:
+        print(f"- {'HOLDS' if v['holds'] else 'FAILS'}: {v['target']}: {v['detail']}")
+    return verdicts
+
+
 def bench_size(path: Path, args: argparse.Namespace) -> dict[str, Result]:
     py = args.python
     tl = args.tunelint
@@ -321,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--python", default=sys.executable, help="python with orjson and tunelint")
     p.add_argument("--tunelint", default=str(Path(sys.executable).parent / "tunelint"),
                    help="the tunelint executable")
+    p.add_argument("--flagged", type=int, default=0, metavar="N",
+                   help="also check two files of N lines that all have findings")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = p.parse_args(argv)
     if args.heavy_runs is None:
@@ -342,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                         for k, r in results.items()},
             "targets": verdicts,
         }
+    if args.flagged:
+        out["flagged"] = bench_flagged(args.flagged, args)
     print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
