@@ -1,10 +1,11 @@
 """Checking large files from the command line: streamed, in parallel, cached, without the text.
 
 The editor keeps a whole document in memory because it edits it. ``tunelint check`` only reads:
-it streams the file in blocks, analyses 16 MB byte ranges in worker processes (one per core),
+it streams the file in blocks, analyses 8 MB byte ranges in worker processes (one per core),
 and keeps per line only the facts dataset rules read, packed in arrays (``lean.Columns``, about
-100 bytes a line), plus the full result of each line with a problem. A line's text is read back
-from the file only for the lines that get a diagnostic. The results are cached on disk per file
+83 bytes a line), plus the problems of each line that has any, shared between lines with equal
+ones (``lean.FlaggedLines``). A line's text is read back from the file only for the lines that
+get a diagnostic, as their diagnostics are printed. The results are cached on disk per file
 and settings: an unchanged file is only read and hashed the second time, and in a changed one
 only the lines whose hash the cache does not know are analysed.
 """
