@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -34,6 +35,21 @@ class Severity(enum.IntEnum):
 Part = Literal["value", "key", "member"]
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _by_position(obj: Any) -> tuple[type, tuple[Any, ...]]:
+    """``__reduce__`` of the dataclasses below: their fields in order, without their names. A
+    file's problems are pickled by the hundred thousand (worker results, problems spilled to
+    disk, the results cache), and a slot dataclass's default pickle spells out every field
+    name each time (a problem: 309 bytes, 210 without)."""
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return cls, tuple(getattr(obj, name) for name in names)
+
+
 @dataclass(frozen=True, slots=True)
 class Edit:
     """Replace something inside one line's JSON, addressed by a JSON pointer.
@@ -43,6 +59,8 @@ class Edit:
     ``new_text`` deletes the member together with its separating comma.
     """
 
+    __reduce__ = _by_position
+
     pointer: str
     part: Part
     new_text: str
@@ -51,6 +69,8 @@ class Edit:
 @dataclass(frozen=True, slots=True)
 class Fix:
     """A fix for one problem. Only ``safe`` fixes run in fix-all and ``--fix``."""
+
+    __reduce__ = _by_position
 
     title: str
     safe: bool
@@ -66,6 +86,8 @@ class Fix:
 class Related:
     """Another place a problem refers to (the first copy of a duplicate, a tool call)."""
 
+    __reduce__ = _by_position
+
     line: int
     message: str
     pointer: str | None = None
@@ -80,6 +102,8 @@ class Problem:
     by the position-aware scanner) or by ``span`` (character columns), or at the whole line.
     ``line`` is set only by dataset-level rules; line rules leave it to the engine.
     """
+
+    __reduce__ = _by_position
 
     code: str
     message: str
