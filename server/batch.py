@@ -33,7 +33,7 @@ from tunelint import __version__
 from tunelint.config import Settings
 from tunelint.engine import BOM_BYTES, Analyzer, LineResult, decode_file_line
 from tunelint.lean import ENDING_CODES, KEY_BYTES, Columns, FlaggedLines, LeanDocument
-from tunelint.memory import map_large_blocks
+from tunelint.memory import map_large_blocks, release_free_memory
 
 BLOCK = 8 << 20
 TOKEN_BATCH = 1_000  # lines: their parsed objects are held while counted
@@ -220,7 +220,12 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
         if b"\r" in raw:
             raise NeedsFullRead()
         sink.add(raw, offset, ending.decode(), xxhash.xxh3_64_intdigest(raw))
-    return sink.finish()
+    chunk = sink.finish()
+    del sink
+    # The range's garbage (every line's parse and result) goes back to the system before the
+    # chunk is pickled, which needs as much again.
+    release_free_memory()
+    return chunk
 
 
 def _count_tokens(analyzer: Analyzer, columns: Columns,
