@@ -924,9 +924,11 @@ class Document:
             found, hidden = self._dataset_findings(active, last)
             out.extend(found)
             suppressed.extend(hidden)
+        # Counted before suppression: a dataset finding can hide more line findings than it adds.
+        with_dataset = len(out) > len(self._line_out)
         if suppressed:
             out = [d for d in out if not _is_suppressed(d, suppressed)]
-        if len(out) > len(self._line_out):
+        if with_dataset:
             out.sort(key=_SORT_KEY)  # a sorted run plus a few dataset findings: a cheap merge
         return out
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, shared_path
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -405,3 +406,35 @@ def test_problems_pickle_by_position() -> None:
         data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
         assert pickle.loads(data) == value
         assert field_name not in data
+
+
+def _same_in_both(path: Path) -> None:
+    from tunelint.cli import read_text
+    from tunelint.config import load_settings
+
+    settings = load_settings(path.resolve(), None)
+    try:
+        lean = batch.check_path(str(path), settings, use_cache=False, workers=1)
+    except batch.NeedsFullRead:
+        return  # lone CRs: the command line reads such a file whole, as a Document
+    text, size = read_text(str(path))
+    full = Document(Analyzer(settings.for_path(str(path)), str(path)), text, path=str(path),
+                    file_size=size)
+    assert _key(lean) == _key(full), path
+    assert _key(full) == sorted(_key(full), key=lambda k: (k[0], k[1], k[4])), path
+
+
+def test_every_fixture_gets_the_same_findings_in_both_documents() -> None:
+    """The command line's streamed document and the editor's give the same findings, in line
+    order, on every fixture (a multi-line object once left the editor's unsorted)."""
+    paths = sorted(FIXTURES.rglob("*.jsonl"))
+    assert len(paths) > 150
+    for path in paths:
+        _same_in_both(path)
+
+
+def test_every_real_dataset_gets_the_same_findings_in_both_documents() -> None:
+    paths = sorted(shared_path("real-datasets").rglob("*.jsonl"))
+    assert paths
+    for path in paths:
+        _same_in_both(path)
