@@ -408,13 +408,13 @@ def test_problems_pickle_by_position() -> None:
         assert field_name not in data
 
 
-def _same_in_both(path: Path) -> None:
+def _same_in_both(path: Path, workers: int) -> None:
     from tunelint.cli import read_text
     from tunelint.config import load_settings
 
     settings = load_settings(path.resolve(), None)
     try:
-        lean = batch.check_path(str(path), settings, use_cache=False, workers=1)
+        lean = batch.check_path(str(path), settings, use_cache=False, workers=workers)
     except batch.NeedsFullRead:
         return  # lone CRs: the command line reads such a file whole, as a Document
     text, size = read_text(str(path))
@@ -424,17 +424,26 @@ def _same_in_both(path: Path) -> None:
     assert _key(full) == sorted(_key(full), key=lambda k: (k[0], k[1], k[4])), path
 
 
-def test_every_fixture_gets_the_same_findings_in_both_documents() -> None:
-    """The command line's streamed document and the editor's give the same findings, in line
-    order, on every fixture (a multi-line object once left the editor's unsorted)."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_fixture_gets_the_same_findings_in_both_documents(
+        monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """The command line's streamed document (in one process, or in workers with ranges of a
+    few lines) and the editor's give the same findings, in line order, on every fixture (a
+    multi-line object once left the editor's unsorted)."""
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 400)
     paths = sorted(FIXTURES.rglob("*.jsonl"))
     assert len(paths) > 150
     for path in paths:
-        _same_in_both(path)
+        _same_in_both(path, workers)
 
 
-def test_every_real_dataset_gets_the_same_findings_in_both_documents() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_real_dataset_gets_the_same_findings_in_both_documents(
+        monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 400)
     paths = sorted(shared_path("real-datasets").rglob("*.jsonl"))
     assert paths
     for path in paths:
-        _same_in_both(path)
+        _same_in_both(path, workers)
