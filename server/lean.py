@@ -388,6 +388,7 @@ class LeanDocument:
         self.columns = columns
         self.flagged = flagged
         self._loader = loader
+        self._last_line: tuple[int, str] = (-1, "")
         self.bom = bom
         self.file_size = file_size
         self.counterpart: Any = None  # a LeanDocument or Document (the validation file)
@@ -408,7 +409,12 @@ class LeanDocument:
         return self.file_size
 
     def line_text(self, line: int) -> str:
-        return self._loader(line)
+        # A line is asked for twice in a row: to place its findings, then to print them.
+        last, text = self._last_line
+        if last != line:
+            text = self._loader(line)
+            self._last_line = (line, text)
+        return text
 
     def line_ending(self, line: int) -> str:
         return ENDING_CODES[self.columns.endings[line]]
