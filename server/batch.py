@@ -205,8 +205,10 @@ class _LineSink:
 
 def analyze_range(path: str, settings: Settings, start: int, end: int,
                   cache: ResultsCache | None = None,
-                  with_tokens: bool = False, defer_tokens: bool = False) -> Chunk:
-    analyzer = Analyzer(settings, path, defer_tokens=defer_tokens and not with_tokens)
+                  with_tokens: bool = False, defer_tokens: bool = False,
+                  anonymous: bool = False) -> Chunk:
+    analyzer = Analyzer(settings, None if anonymous else path,
+                        defer_tokens=defer_tokens and not with_tokens)
     sink = _LineSink(analyzer, cache, cache.row if cache is not None else None, with_tokens)
     unreported = 0
     for offset, raw, ending in iter_lines(path, start, end):
@@ -435,6 +437,12 @@ READERS_OPEN = 4
 _checks = itertools.count()
 
 
+def forget_reader(path: str) -> None:
+    """Close the files kept open for reading ``path`` back."""
+    for key in [k for k in _READERS if k[0] == path]:
+        _READERS.pop(key).close()
+
+
 def _reader(path: str, check: int) -> BinaryIO:
     key = (path, check)
     reader = _READERS.get(key)
@@ -449,10 +457,13 @@ def _reader(path: str, check: int) -> BinaryIO:
 
 def check_path(path: str, settings: Settings, use_cache: bool = True,
                workers: int | None = None, with_tokens: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> LeanDocument:
-    """Analyse a file on disk into a LeanDocument (raises NeedsFullRead for lone CRs)."""
+               progress: Callable[[int, int], None] | None = None,
+               anonymous: bool = False) -> LeanDocument:
+    """Analyse a file on disk into a LeanDocument (raises NeedsFullRead for lone CRs).
+
+    ``anonymous``: the file stands for standard input, so settings and rules see no path."""
     map_large_blocks()  # the columns grow in place instead of leaving holes in the heap
-    settings = settings.for_path(path)
+    settings = settings.for_path(None if anonymous else path)
     size = os.path.getsize(path)
     cache_file = _cache_file(settings, path)
     cache = _load_cache(cache_file) if use_cache else None
@@ -465,7 +476,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     finished: dict[int, Future[LineResult]] = {}  # deferred lines finished while reading
     with open(path, "rb") as f:
         bom = f.read(3) == BOM_BYTES
-    parent = Analyzer(settings, path)  # the final segment, lines workers deferred, the doc
+    # The final segment, lines workers deferred, the doc.
+    parent = Analyzer(settings, None if anonymous else path)
     reused = (_from_cache(path, size, cache, parent, with_tokens)
               if cache is not None and cache.bom == bom else None)
     unchanged = False
@@ -482,7 +494,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                                  initargs=(counter,)) as pool, \
                 ThreadPoolExecutor(1) as finisher:
             futures = deque(pool.submit(analyze_range, path, settings, a, b, None, with_tokens,
-                                        True) for a, b in ranges)
+                                        True, anonymous) for a, b in ranges)
             # Ranges are joined in order as they finish, each dropped once copied.
             while futures:
                 future = futures.popleft()
@@ -501,7 +513,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     else:
         _init_worker(counter)
         try:
-            _join(columns, flagged, analyze_range(path, settings, 0, size, cache, with_tokens))
+            _join(columns, flagged, analyze_range(path, settings, 0, size, cache, with_tokens,
+                                                  anonymous=anonymous))
         finally:
             _init_worker(None)
     cache = None  # the old results are in the new columns now; free them before the rest
@@ -524,7 +537,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         columns.set_result(i, done)
         flagged.resolve(i, done.problems)
 
-    doc = LeanDocument(parent, path, columns, flagged, load, bom, size)
+    doc = LeanDocument(parent, "<stdin>" if anonymous else path, columns, flagged, load, bom,
+                       size)
     # A file whose problems outgrew memory is not cached: writing them would read them all
     # back at once.
     if use_cache and not unchanged and not flagged.distinct.spilled:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import glob
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -118,19 +121,24 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
     from tunelint.lean import LeanDocument
 
     display = "<stdin>" if path == "-" else path
+    source = path  # what is read: standard input is copied to a file first
     doc = None
     fixed = 0
-    if path != "-" and not args.fix:
+    if not args.fix:
         # Read-only checks stream the file: parallel, cached, without keeping its text.
+        stdin = path == "-"
+        if stdin:
+            source = spool_stdin()
         try:
-            doc = check_path(path, settings, use_cache=not args.no_cache,
-                             with_tokens=args.stats, progress=_progress_bar(path))
+            doc = check_path(source, settings, use_cache=not args.no_cache and not stdin,
+                             with_tokens=args.stats,
+                             progress=None if stdin else _progress_bar(path), anonymous=stdin)
             if validation:
                 doc.counterpart = check_path(validation, settings, use_cache=not args.no_cache)
         except NeedsFullRead:
             doc = None
     if doc is None:
-        text, size = read_text(path)
+        text, size = read_text(source)
         file_settings = settings.for_path(None if path == "-" else path)
         doc = Document(Analyzer(file_settings, None if path == "-" else path), text,
                        path=display, file_size=size)
@@ -144,6 +152,24 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
                                    if isinstance(doc, LeanDocument) else doc.diagnostics())
     summary = doc.summary(with_tokens=args.stats, diagnostics=diags) if args.stats else None
     return FileReport(display, diags, doc.line_text, summary, fixed)
+
+
+def spool_stdin() -> str:
+    """Standard input copied to a temporary file, so a piped dataset takes the streamed path
+    (its lines are read back while findings print); removed when the process exits."""
+    from tunelint.batch import forget_reader
+
+    fd, spooled = tempfile.mkstemp(prefix="tunelint-stdin-", suffix=".jsonl")
+    with os.fdopen(fd, "wb") as f:
+        shutil.copyfileobj(sys.stdin.buffer, f, 1 << 20)
+
+    def remove() -> None:
+        forget_reader(spooled)  # Windows cannot remove a file that is open
+        with contextlib.suppress(OSError):
+            os.unlink(spooled)
+
+    atexit.register(remove)
+    return spooled
 
 
 def _progress_bar(path: str) -> Callable[[int, int], None] | None:

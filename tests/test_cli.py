@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +204,65 @@ def test_a_file_removed_before_its_findings_are_printed(tmp_path: Path,
     monkeypatch.setattr(cli, "check_file", check_then_remove)
     assert main(["check", "--no-cache", str(f)]) == 2
     assert "No such file or directory" in capsys.readouterr().err
+
+
+def test_stdin_takes_the_streamed_path_and_leaves_no_file(tmp_path: Path) -> None:
+    """A dataset piped in is copied to a temporary file and checked like a file on disk (in
+    workers once it is big, reading lines back as findings print); the findings are those of
+    the same file given by path, under "<stdin>", and the copy is gone when the process ends."""
+    lines = [CHAT % (i, i) for i in range(30_000)]  # about 4 MB
+    lines[5] = lines[5].replace('"A5"}', '"A5", "weight": 1.0}')
+    lines[29_000] = lines[3]
+    lines[29_500] = '{"messages": [{"role": "asistant", "content": "x"}'
+    text = "\n".join(lines) + "\n"
+    f = tmp_path / "train.jsonl"
+    f.write_text(text)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    env = {**os.environ, "NO_COLOR": "1", "TMPDIR": str(spool)}
+
+    def check(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
+        r = subprocess.run([sys.executable, "-m", "tunelint", "check", "--no-cache",
+                            "--output-format", "json", *args], cwd=tmp_path, input=stdin,
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 1, r.stderr
+        return [{k: v for k, v in d.items() if k != "path"} for d in json.loads(r.stdout)]
+
+    piped = check("-", stdin=text)
+    assert piped == check(str(f))
+    assert {d["code"] for d in piped} >= {"TL451", "TL904", "TL101"}
+    assert not list(spool.iterdir())
+
+
+def test_stdin_in_workers_gets_what_the_editor_gets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    """Standard input checked in workers (ranges of a few lines) gets the findings of the
+    editor's document of the same text, which has no path."""
+    import io
+
+    from helpers import lint
+
+    from tunelint import batch
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 300)
+    lines = [CHAT % (i, i) for i in range(40)]
+    lines[7] = lines[2]
+    lines[9] = '{"prompt": "p", "completion": " c"}'
+    text = "\n".join(lines) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    streamed: list[object] = []
+    check_path = batch.check_path
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        streamed.append(kwargs.get("anonymous"))
+        return check_path(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "check_path", recording)
+    assert main(["check", "--no-cache", "--output-format", "json", "-"]) == 1
+    assert streamed == [True]
+    found = json.loads(capsys.readouterr().out)
+    assert {d["path"] for d in found} == {"<stdin>"}
+    assert [(d["line"] - 1, d["code"]) for d in found] == [(d.line, d.code) for d in lint(text)]
