@@ -318,25 +318,31 @@ def locate(text: str, pointer: str | None, part: str = "value") -> tuple[int, in
         # (dataset findings such as duplicates point here, thousands at a time).
         return _whole_line(text)
     found = _compiled_locate(text, pointer)
-    if found is not None:
-        depth, value_start, value_end, key_start, key_end = found
-        if depth < pointer.count("/"):
-            # A missing member: point at its parent's opening bracket/key, not its whole body.
-            if key_start >= 0:
-                return key_start, key_end
-            return value_start, min(value_end, value_start + 1)
-        if part == "key" and key_start >= 0:
-            return key_start, key_end
-        if part == "member" and key_start >= 0:
-            return key_start, value_end
-        return value_start, value_end
-    return _scanned_locate(text, pointer, part)
+    if found is None:
+        return _scanned_locate(text, pointer, part)
+    depth, span = found
+    return _range_of(span, depth < pointer.count("/"), part)
 
 
-def _compiled_locate(text: str, pointer: str) -> tuple[int, int, int, int, int] | None:
-    """``_fastline.locate``'s answer, or None where the scan below must decide: no compiled
-    module, text that is not valid UTF-8, a token that does not round-trip (``~`` not followed
-    by 0 or 1), or a line the compiled pass declines."""
+def _range_of(span: Span, missing: bool, part: str) -> tuple[int, int]:
+    """The columns ``locate`` answers for the deepest existing value on a pointer's path."""
+    if missing:
+        # A missing member: point at its parent's opening bracket/key, not its whole body.
+        if span.key_start >= 0:
+            return span.key_start, span.key_end
+        return span.value_start, min(span.value_end, span.value_start + 1)
+    if part == "key" and span.key_start >= 0:
+        return span.key_start, span.key_end
+    if part == "member" and span.key_start >= 0:
+        return span.key_start, span.value_end
+    return span.value_start, span.value_end
+
+
+def _compiled_locate(text: str, pointer: str) -> tuple[int, Span] | None:
+    """``_fastline.locate``'s answer (how many of the pointer's tokens exist, and the span of
+    the deepest), or None where the scan below must decide: no compiled module, text that is
+    not valid UTF-8, a token that does not round-trip (``~`` not followed by 0 or 1), or a line
+    the compiled pass declines."""
     if _fastline is None:
         return None
     tokens = _pointer_tokens(pointer)
@@ -346,7 +352,11 @@ def _compiled_locate(text: str, pointer: str) -> tuple[int, int, int, int, int] 
         raw = text.encode("utf-8")
     except UnicodeEncodeError:
         return None
-    return _fastline.locate(raw, tokens)
+    found = _fastline.locate(raw, tokens)
+    if found is None:
+        return None
+    depth, value_start, value_end, key_start, key_end = found
+    return depth, Span(value_start, value_end, key_start, key_end)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -371,16 +381,7 @@ def _scanned_locate(text: str, pointer: str, part: str) -> tuple[int, int]:
     while True:
         span = spans.get(p)
         if span is not None:
-            if p != pointer:
-                # A missing member: point at its parent's opening bracket/key, not its whole body.
-                if span.key_start >= 0:
-                    return span.key_start, span.key_end
-                return span.value_start, min(span.value_end, span.value_start + 1)
-            if part == "key" and span.key_start >= 0:
-                return span.key_start, span.key_end
-            if part == "member" and span.key_start >= 0:
-                return span.key_start, span.value_end
-            return span.value_start, span.value_end
+            return _range_of(span, p != pointer, part)
         if not p:
             return _whole_line(text)
         # A malformed pointer without a leading "/" falls back to the root, not forever on itself.
