@@ -104,6 +104,29 @@ static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out)
     return 1;
 }
 
+/* The code point of a \u escape whose four hex digits start at p, joining a surrogate pair
+ * written as two escapes: the position after it, or NULL for bad hex or a lone surrogate. */
+static const unsigned char *unicode_escape(const unsigned char *p, const unsigned char *end,
+                                           uint32_t *cp) {
+    if (!hex4(p, end, cp)) {
+        return NULL;
+    }
+    p += 4;
+    if (*cp >= 0xD800 && *cp <= 0xDBFF) {
+        uint32_t low;
+        if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &low) ||
+            low < 0xDC00 || low > 0xDFFF) {
+            return NULL; /* a lone high surrogate */
+        }
+        *cp = 0x10000 + ((*cp - 0xD800) << 10) + (low - 0xDC00);
+        return p + 6;
+    }
+    if (*cp >= 0xDC00 && *cp <= 0xDFFF) {
+        return NULL; /* a lone low surrogate */
+    }
+    return p;
+}
+
 /* Whether the string character at p is a '|', written raw or as \u007c. */
 static int pipe_at(const unsigned char *p, const unsigned char *end) {
     uint32_t cp;
@@ -231,20 +254,8 @@ static const unsigned char *content(const unsigned char *p, const unsigned char 
             case 'r': cp = '\r'; break;
             case 't': cp = '\t'; break;
             case 'u':
-                if (!hex4(p, end, &cp)) {
+                if ((p = unicode_escape(p, end, &cp)) == NULL) {
                     return NULL;
-                }
-                p += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    uint32_t low;
-                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &low) ||
-                        low < 0xDC00 || low > 0xDFFF) {
-                        return NULL; /* a lone high surrogate */
-                    }
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                    p += 6;
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return NULL; /* a lone low surrogate */
                 }
                 break;
             default:
@@ -655,18 +666,7 @@ static int loc_string(Locator *L, int *escaped) {
             unsigned char e = p[1];
             if (e == 'u') {
                 uint32_t cp;
-                if (!hex4(p + 2, end, &cp)) {
-                    return 0;
-                }
-                p += 6;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    uint32_t low;
-                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &low) ||
-                        low < 0xDC00 || low > 0xDFFF) {
-                        return 0;
-                    }
-                    p += 6;
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                if ((p = unicode_escape(p + 2, end, &cp)) == NULL) {
                     return 0;
                 }
                 continue;
