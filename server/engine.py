@@ -44,6 +44,13 @@ _LINE = operator.attrgetter("line")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
+# The duplicate keys of a line (of its canonical JSON, normalised form, prompt and target), here
+# for the engine and the fast path alike: 64-bit digests. The chance that two different lines of
+# a 1M-line file share one is about 3e-8 per kind of key, and a key costs half the memory of a
+# 128-bit one.
+KEY_BYTES = 8
+line_key: Callable[[bytes], bytes] = xxhash.xxh3_64_digest
+
 
 def split_lines(text: str) -> tuple[list[str], list[str]]:
     """Split on \\n, \\r\\n and lone \\r (what LSP counts as line ends); keep each ending.
@@ -324,16 +331,14 @@ class Analyzer:
 
     def _facts(self, result: LineResult, obj: dict[str, Any], fmt: str | None, canonical: bytes,
                text: str) -> None:
-        # 64-bit keys: the chance that two different lines of a 1M-line file share one is about
-        # 3e-8 per kind of key, and a key costs half the memory of a 128-bit one.
-        result.exact_key = xxhash.xxh3_64_digest(canonical)
-        result.norm_key = xxhash.xxh3_64_digest(fm.normalized(canonical))
+        result.exact_key = line_key(canonical)
+        result.norm_key = line_key(fm.normalized(canonical))
         if fmt is None:
             return
         pt = fm.prompt_and_target(obj, fmt, text)
         if pt is not None:
-            result.prompt_key = xxhash.xxh3_64_digest(pt[0])
-            result.target_key = xxhash.xxh3_64_digest(pt[1])
+            result.prompt_key = line_key(pt[0])
+            result.target_key = line_key(pt[1])
         msgs = fm._conversation(obj, fmt)
         result.n_messages = len(msgs) if msgs else 0
         # "_" first: one character is found by memchr, and most prose has none.

@@ -20,7 +20,7 @@ What keeps this exact:
 - The token bound of a line must be within the limit ``example-too-long`` uses.
 - The first line of each sequence of roles is checked: its full result must equal the one the
   fast path would have built, keys included, or that sequence never takes the fast path.
-- Tests compare both paths on generated lines (tests/engine/test_fastpath.py).
+- Tests compare both paths on generated lines (tests/test_fastpath.py).
 
 Without the compiled module (a platform without a C compiler) everything goes the whole way:
 the results are the same, only slower.
@@ -30,8 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-
-import xxhash
 
 from tunelint import formats as fm
 
@@ -86,10 +84,11 @@ class PlainChatPath:
     at every line's content (a user schema) or at none of its format (``format = "none"``)."""
 
     def __init__(self, rules: RuleSet, model: ModelInfo | None, off: bool) -> None:
-        from tunelint.engine import OBJECT, LineResult
+        from tunelint.engine import OBJECT, LineResult, line_key
 
         self._result = LineResult
         self._object = OBJECT
+        self._key = line_key
         candidates = (fm.CHAT, fm.REINFORCEMENT)
         self.formats = frozenset(
             f for f in candidates
@@ -131,14 +130,14 @@ class PlainChatPath:
 
     def _build(self, raw: bytes, fmt: str | None, canonical: bytes, roles: bytes,
                prompt: bytes | None, target: bytes | None) -> LineResult:
+        key = self._key
         result = self._result(
             kind=self._object, format=fmt, size=len(raw), n_messages=len(roles),
-            exact_key=xxhash.xxh3_64_digest(canonical),
-            norm_key=xxhash.xxh3_64_digest(_fastline.normalize(canonical)),
+            exact_key=key(canonical), norm_key=key(_fastline.normalize(canonical)),
         )
         if prompt is not None and target is not None:
-            result.prompt_key = xxhash.xxh3_64_digest(prompt)
-            result.target_key = xxhash.xxh3_64_digest(target)
+            result.prompt_key = key(prompt)
+            result.target_key = key(target)
         return result
 
 

@@ -27,6 +27,7 @@ from tunelint import formats as fm
 from tunelint.engine import (
     BLANK,
     INVALID,
+    KEY_BYTES,
     OBJECT,
     Analyzer,
     LineResult,
@@ -42,7 +43,6 @@ from tunelint.problems import Diagnostic, Problem
 
 FORMAT_CODES: tuple[str | None, ...] = (None, *fm.FORMATS)
 ENDING_CODES = ("", "\n", "\r\n", "\r")
-KEY_BYTES = 8  # engine.KEY_BYTES: xxh3-64 digests
 NO_KEY = bytes(KEY_BYTES)
 _SORT_KEY = Diagnostic.sort_key
 
