@@ -463,7 +463,8 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
 
     ``anonymous``: the file stands for standard input, so settings and rules see no path."""
     map_large_blocks()  # the columns grow in place instead of leaving holes in the heap
-    settings = settings.for_path(None if anonymous else path)
+    named = None if anonymous else path  # the path settings and rules see
+    settings = settings.for_path(named)
     size = os.path.getsize(path)
     cache_file = _cache_file(settings, path)
     cache = _load_cache(cache_file) if use_cache else None
@@ -477,7 +478,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     with open(path, "rb") as f:
         bom = f.read(3) == BOM_BYTES
     # The final segment, lines workers deferred, the doc.
-    parent = Analyzer(settings, None if anonymous else path)
+    parent = Analyzer(settings, named)
     reused = (_from_cache(path, size, cache, parent, with_tokens)
               if cache is not None and cache.bom == bom else None)
     unchanged = False
@@ -537,8 +538,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         columns.set_result(i, done)
         flagged.resolve(i, done.problems)
 
-    doc = LeanDocument(parent, "<stdin>" if anonymous else path, columns, flagged, load, bom,
-                       size)
+    doc = LeanDocument(parent, named or "<stdin>", columns, flagged, load, bom, size)
     # A file whose problems outgrew memory is not cached: writing them would read them all
     # back at once.
     if use_cache and not unchanged and not flagged.distinct.spilled:
