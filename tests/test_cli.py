@@ -18,10 +18,12 @@ CHAT = ('{"messages": [{"role": "system", "content": "Be brief."}, {"role": "use
 CLEAN = "\n".join(CHAT % (i, i) for i in range(12)) + "\n"
 
 
-def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
+def run_cli(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120, **popen: Any) -> subprocess.CompletedProcess[str]:
+    """``tunelint ARGS`` in a process of its own; ``env`` adds to the environment."""
     return subprocess.run([sys.executable, "-m", "tunelint", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "NO_COLOR": "1", **(env or {})}, **popen)
 
 
 def test_clean_file_exits_zero(tmp_path: Path) -> None:
@@ -174,9 +176,7 @@ def test_many_files_do_not_hold_a_descriptor_each(tmp_path: Path) -> None:
     def limit_descriptors() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
-    r = subprocess.run([sys.executable, "-m", "tunelint", "check", "--no-cache", str(data)],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "NO_COLOR": "1"}, preexec_fn=limit_descriptors)
+    r = run_cli("check", "--no-cache", str(data), cwd=tmp_path, preexec_fn=limit_descriptors)
     assert "Too many open files" not in r.stderr, r.stderr
     assert r.stdout.count("TL451") == 120, r.stdout[-2000:] + r.stderr
     assert "120 files checked: 240 errors" in r.stdout  # weight and min-examples
@@ -219,12 +219,10 @@ def test_stdin_takes_the_streamed_path_and_leaves_no_file(tmp_path: Path) -> Non
     f.write_text(text)
     spool = tmp_path / "spool"
     spool.mkdir()
-    env = {**os.environ, "NO_COLOR": "1", "TMPDIR": str(spool)}
 
     def check(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
-        r = subprocess.run([sys.executable, "-m", "tunelint", "check", "--no-cache",
-                            "--output-format", "json", *args], cwd=tmp_path, input=stdin,
-                           capture_output=True, text=True, env=env, timeout=300)
+        r = run_cli("check", "--no-cache", "--output-format", "json", *args, cwd=tmp_path,
+                    stdin=stdin, env={"TMPDIR": str(spool)}, timeout=300)
         assert r.returncode == 1, r.stderr
         return [{k: v for k, v in d.items() if k != "path"} for d in json.loads(r.stdout)]
 
