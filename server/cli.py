@@ -118,36 +118,47 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
                validation: str | None = None) -> FileReport:
     from tunelint.batch import NeedsFullRead, check_path
     from tunelint.engine import Analyzer, Document
+    from tunelint.fixes import fix_file
     from tunelint.lean import LeanDocument
 
     display = "<stdin>" if path == "-" else path
     source = path  # what is read: standard input is copied to a file first
+    stdin = path == "-"
     doc = None
     fixed = 0
-    if not args.fix:
-        # Read-only checks stream the file: parallel, cached, without keeping its text.
-        stdin = path == "-"
-        if stdin:
-            source = spool_stdin()
-        try:
-            doc = check_path(source, settings, use_cache=not args.no_cache and not stdin,
-                             with_tokens=args.stats,
-                             progress=None if stdin else _progress_bar(path), anonymous=stdin)
-            if validation:
-                doc.counterpart = check_path(validation, settings, use_cache=not args.no_cache)
-        except NeedsFullRead:
-            doc = None
+
+    def check(with_tokens: bool) -> LeanDocument:
+        return check_path(source, settings, use_cache=not args.no_cache and not stdin,
+                          with_tokens=with_tokens,
+                          progress=None if stdin else _progress_bar(path), anonymous=stdin)
+
+    # Checks stream the file (parallel, cached, without keeping its text), fixes too: a pass
+    # at a time through the file.
+    if stdin:
+        source = spool_stdin()
+    try:
+        if args.fix and not stdin:
+            fixed, doc = fix_file(path, lambda: check(False))
+            if doc is not None and args.stats:
+                doc = None  # the report counts tokens: checked once more below
+        if doc is None:
+            doc = check(args.stats)
+        if validation:
+            doc.counterpart = check_path(validation, settings, use_cache=not args.no_cache)
+    except NeedsFullRead:
+        doc = None
     if doc is None:
+        # A file with a lone CR as a line end: read whole, as an editor would.
         text, size = read_text(source)
-        file_settings = settings.for_path(None if path == "-" else path)
-        doc = Document(Analyzer(file_settings, None if path == "-" else path), text,
+        file_settings = settings.for_path(None if stdin else path)
+        doc = Document(Analyzer(file_settings, None if stdin else path), text,
                        path=display, file_size=size)
         if validation:
             vtext = read_text(validation)[0]
             doc.counterpart = Document(Analyzer(file_settings, validation), vtext,
                                        path=validation)
-        if args.fix and path != "-":
-            fixed = apply_safe_fixes(doc, path)
+        if args.fix and not stdin:
+            fixed += apply_safe_fixes(doc, path)
     diags: Iterable[Diagnostic] = (DiagnosticStream(doc.iter_diagnostics)
                                    if isinstance(doc, LeanDocument) else doc.diagnostics())
     summary = doc.summary(with_tokens=args.stats, diagnostics=diags) if args.stats else None

@@ -324,6 +324,26 @@ def locate(text: str, pointer: str | None, part: str = "value") -> tuple[int, in
     return _range_of(span, depth < pointer.count("/"), part)
 
 
+class LineSpans:
+    """The spans of a valid line's values, looked up by pointer: by the compiled pass where it
+    can answer (one pass along the pointer's path), else from one scan of the whole line, as
+    ``scan(text).spans.get`` would answer. Raises ScanError (or RecursionError) as ``scan``
+    does when the line does not parse."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._scanned: dict[str, Span] | None = None
+
+    def get(self, pointer: str) -> Span | None:
+        found = _compiled_locate(self.text, pointer) if pointer else None
+        if found is not None:
+            depth, span = found
+            return span if depth == pointer.count("/") else None
+        if self._scanned is None:
+            self._scanned = scan(self.text).spans
+        return self._scanned.get(pointer)
+
+
 def _range_of(span: Span, missing: bool, part: str) -> tuple[int, int]:
     """The columns ``locate`` answers for the deepest existing value on a pointer's path."""
     if missing:

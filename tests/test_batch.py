@@ -447,3 +447,68 @@ def test_every_real_dataset_gets_the_same_findings_in_both_documents(
     assert paths
     for path in paths:
         _same_in_both(path, workers)
+
+
+def _fixed_both_ways(path: Path, tmp_path: Path, workers: int) -> bool:
+    """Fix a copy of ``path`` with the streamed fixer and another with the in-memory one: the
+    same bytes and the same count. Returns whether anything was fixed."""
+    import shutil
+
+    from tunelint.cli import apply_safe_fixes, read_text
+    from tunelint.config import load_settings
+    from tunelint.fixes import fix_file
+
+    streamed, in_memory = tmp_path / "streamed" / path.name, tmp_path / "memory" / path.name
+    for copy in (streamed, in_memory):
+        copy.parent.mkdir(parents=True)
+        shutil.copyfile(path, copy)
+    settings = load_settings(path.resolve(), None)
+    try:
+        count, last = fix_file(str(streamed), lambda: batch.check_path(
+            str(streamed), settings, use_cache=False, workers=workers))
+    except batch.NeedsFullRead:
+        return False  # lone CRs: the command line fixes such a file as a Document
+    text, size = read_text(str(in_memory))
+    doc = Document(Analyzer(settings.for_path(str(in_memory)), str(in_memory)), text,
+                   path=str(in_memory), file_size=size)
+    assert count == apply_safe_fixes(doc, str(in_memory)), path
+    assert streamed.read_bytes() == in_memory.read_bytes(), path
+    assert last is not None and not [d for d in last.iter_diagnostics()
+                                     if d.fix is not None and d.fix.safe], path
+    assert sorted(p.name for p in streamed.parent.iterdir()) == [path.name]  # no temp left
+    return count > 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_streamed_fixes_equal_fixes_in_memory_on_every_fixture(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """``check --fix`` fixes a file a pass at a time through it (memory of a check); the
+    result is byte for byte what fixing the whole text in memory gives, on every fixture (in
+    one process, and in workers with ranges of a few lines) and every real dataset."""
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 400)
+    paths = sorted(FIXTURES.rglob("*.jsonl")) + sorted(
+        shared_path("real-datasets").rglob("*.jsonl"))
+    fixed = [p for i, p in enumerate(paths) if _fixed_both_ways(p, tmp_path / str(i), workers)]
+    assert len(fixed) >= 15  # the comparison is about files that had fixes
+
+
+def test_streamed_fixes_keep_bytes_they_do_not_touch(tmp_path: Path) -> None:
+    """Around a fix, the file's bytes stay as they were: a BOM, CRLF and LF mixed, invalid
+    UTF-8 on another line, non-ASCII before the fixed place, no final line end."""
+    from tunelint.config import Settings
+    from tunelint.fixes import fix_file
+
+    chat = ('{"messages": [{"role": "user", "content": "é😀 %d"}, '
+            '{"role": "assistant", "content": "y", "weight": %s}]}')
+    lines = [(chat % (0, "1")).encode(), (chat % (1, "1.0")).encode(), b'{"bad": "\xff"}',
+             (chat % (3, "0.0")).encode()]
+    data = b"\xef\xbb\xbf" + lines[0] + b"\r\n" + lines[1] + b"\n" + lines[2] + b"\r\n" + lines[3]
+    f = tmp_path / "t.jsonl"
+    f.write_bytes(data)
+    f.chmod(0o640)
+    count, _ = fix_file(str(f), lambda: batch.check_path(str(f), Settings(), use_cache=False))
+    want = data.replace(b'"weight": 1.0}', b'"weight": 1}').replace(b'"weight": 0.0}',
+                                                                       b'"weight": 0}')
+    assert count == 2 and f.read_bytes() == want
+    assert f.stat().st_mode & 0o777 == 0o640

@@ -354,9 +354,20 @@ def test_compiled_locate_equals_the_scan(value: Any, style: int, rng: random.Ran
     variants = [text, text.replace('"a"', '"v"', 1), text[:-1], "  " + text + " ",
                 text.replace("[", "[[", 1)]
     for line in variants:
+        try:
+            scanned: dict[str, jsonscan.Span] | None = jsonscan.scan(line).spans
+        except jsonscan.ScanError:
+            scanned = None
+        spans = jsonscan.LineSpans(line)
         for pointer in list(pointers(obj))[:40] + ["/v/a~2", "v", "/a/-1", "/a/0/"]:
             assert jsonscan.locate(line, pointer, part) == jsonscan._scanned_locate(
                 line, pointer, part), (line, pointer, part)
+            # What fixes look their edits up in: the same spans as the scan, or its error.
+            if scanned is None:
+                with pytest.raises(jsonscan.ScanError):
+                    spans.get(pointer)
+            else:
+                assert spans.get(pointer) == scanned.get(pointer), (line, pointer)
 
 
 def test_compiled_locate_declines_deep_nesting() -> None:
