@@ -1,0 +1,154 @@
+"""The compiled o200k counter (server/_bpe.c) counts what tiktoken counts, or declines.
+
+tiktoken is the oracle: on generated text built from the characters that decide o200k's split
+(every class of its pattern, apostrophes and contractions, line breaks and other white space,
+marks, digits of other scripts), on text around every code point the Unicode table classifies,
+and on every string of the fixtures and the real datasets.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from helpers import FIXTURES, shared_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tunelint import tokens, unicode_classes
+
+_bpe = pytest.importorskip("tunelint._bpe", reason="the compiled counter was not built")
+
+
+@cache
+def counter() -> Any:
+    found = tokens.compiled_counter("o200k_base")
+    assert found is not None
+    return found
+
+
+def tiktoken_count(text: str) -> int:
+    return len(tokens.get_encoding("o200k_base").encode_ordinary(text))
+
+
+def assert_same(texts: list[str]) -> int:
+    """Each text counts the same both ways, unless declined; returns how many were counted."""
+    ours = counter().count_many(texts)
+    assert ours == [counter().count(t) for t in texts]
+    theirs = tokens.get_encoding("o200k_base").encode_ordinary_batch(texts, num_threads=1)
+    counted = 0
+    for text, n, encoded in zip(texts, ours, theirs):
+        if n >= 0:
+            assert n == len(encoded), text
+            counted += 1
+    return counted
+
+
+# Characters chosen for the pattern: ASCII of every kind, apostrophes and the letters of the
+# contractions in both cases (and the long s, which case-folds to s), line breaks, other white
+# space (U+0085, U+00A0, U+2003, U+3000) and what str.isspace wrongly calls space (U+001C), upper,
+# title-case, modifier and other letters, combining marks, numbers of other kinds and scripts,
+# format and private-use characters, emoji with modifiers and joiners.
+SPLIT_CHARS = list(
+    "aAbBzZsStTmMdDrReEvVlLkK019 '\"!?.,;:/\\-_()[]{}<>|@#$%^&*+=~`\t\n\r\x0b\x0c\x00\x1c\x7f"
+    "ſéÉñÑßǅǈʰʲˆ中文日本語テストカタカナ한국어ㄱ\u0301\u0308\u20dd\u0903"
+    "٣٤٥½Ⅻ²\u0085\u00a0\u2003\u3000\u2028\u200d\u200b\ue000😀👍🏽🇫🇷"
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(SPLIT_CHARS) | st.sampled_from(["'s", "'LL", "'Re", "'ve",
+                                                                   " the", "don't", "\r\n",
+                                                                   "  ", "HELLOworld", "123456"]),
+                max_size=40).map("".join))
+def test_counts_equal_tiktoken_on_generated_text(text: str) -> None:
+    assert assert_same([text]) == 1  # none of these characters is declined
+
+
+def _assigned_code_points() -> Iterator[int]:
+    """Every code point the table classifies; in the big uniform blocks (CJK, Hangul, private
+    use, planes 2-3 and 15-16) every 97th."""
+    uniform = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0xE000, 0xF8FF),
+               (0x20000, 0x3FFFF), (0xF0000, 0x10FFFF)]
+    for cp in range(0x110000):
+        if unicode_classes.flags(cp) & unicode_classes.BAD:
+            continue
+        if any(a <= cp <= b for a, b in uniform) and cp % 97:
+            continue
+        yield cp
+
+
+def test_every_classified_code_point_splits_as_tiktoken_splits_it() -> None:
+    """Around each code point the table knows, in contexts where its class decides the split
+    (after a letter, an upper-case run, a space, a digit, an apostrophe after a word (the
+    contractions), before a line break):
+    the same count. A code point of the wrong class would split differently."""
+    texts = []
+    for cp in _assigned_code_points():
+        c = chr(cp)
+        texts.append(f"a{c}b A{c}c {c}x1{c}2 '{c}{c}{c} \n{c}\r\n.{c}{c}.  {c} x'{c} X'{c}e")
+    assert len(texts) > 40_000
+    assert assert_same(texts) == len(texts)
+
+
+def test_unassigned_code_points_and_lone_surrogates_are_declined() -> None:
+    assert unicodedata.category("\u0378") == "Cn"
+    assert counter().count("ok \u0378") == -1
+    assert counter().count("ok \udc80") == -1
+    assert counter().count_many(["ok", "\udc80", "\u0378"]) == [1, -1, -1]
+    # A piece longer than the compiled merge takes (a run of letters 5,000 long).
+    assert counter().count("x" * 5000) == -1
+    # TokenCounter falls back to tiktoken for them.
+    tc = tokens.TokenCounter("o200k_base")
+    for text in ("ok \u0378", "x" * 5000):
+        assert tc.count(text) == tiktoken_count(text)
+    tc.prefetch(["ok \u0378", "plain text", "x" * 5000])
+    assert tc.count("ok \u0378") == tiktoken_count("ok \u0378")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _dataset_strings(paths: list[Path]) -> list[str]:
+    found: set[str] = set()
+    for path in paths:
+        for raw in path.read_bytes().splitlines():
+            try:
+                found.update(_strings(orjson.loads(raw)))
+            except orjson.JSONDecodeError:
+                continue
+            found.add(raw.decode("utf-8", "replace"))  # whole lines: JSON punctuation too
+    return sorted(found)
+
+
+def test_every_string_of_the_fixtures_counts_the_same() -> None:
+    texts = _dataset_strings(sorted(FIXTURES.rglob("*.jsonl")))
+    assert assert_same(texts) > 0.99 * len(texts)
+
+
+def test_every_string_of_the_real_datasets_counts_the_same() -> None:
+    texts = _dataset_strings(sorted(shared_path("real-datasets").rglob("*.jsonl")))
+    assert assert_same(texts) > 0.99 * len(texts)
+
+
+def test_the_table_is_generated_from_unicodedata() -> None:
+    header = unicode_classes.HEADER.read_text()
+    if f'"{unicodedata.unidata_version}"' not in header:
+        pytest.skip(f"the table was generated from another Unicode version than this Python's "
+                    f"{unicodedata.unidata_version}")
+    assert header == unicode_classes.header()
+    assert unicodedata.unidata_version == _bpe.UNICODE_VERSION
