@@ -14,7 +14,7 @@
  * caller asks tiktoken. tests/test_bpe.py compares counts with tiktoken on generated text, on
  * every code point the table classifies, and on every string of the fixtures and datasets.
  *
- *     Counter(tokens: list[bytes], ranks: list[int])   the vocabulary (o200k_base's ranks)
+ *     Counter(data: bytes)                              the vocabulary: o200k_base's rank file
  *     Counter.count(text: str) -> int                   tokens, or -1 (declined)
  *     Counter.count_many(texts: list[str]) -> list[int]  each, counted without the GIL
  */
@@ -412,72 +412,121 @@ done:
 
 /* ---- the type ------------------------------------------------------------------------------ */
 
-static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
-    PyObject *tokens, *ranks;
-    static char *names[] = {"tokens", "ranks", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!:Counter", names, &PyList_Type, &tokens,
-                                     &PyList_Type, &ranks)) {
-        return -1;
-    }
-    Py_ssize_t n = PyList_GET_SIZE(tokens);
-    if (PyList_GET_SIZE(ranks) != n || n == 0 || n > (1 << 24)) {
-        PyErr_SetString(PyExc_ValueError, "Counter() takes as many ranks as tokens");
-        return -1;
-    }
-    size_t blob_size = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *token = PyList_GET_ITEM(tokens, i);
-        if (!PyBytes_Check(token)) {
-            PyErr_SetString(PyExc_TypeError, "Counter() takes tokens as bytes");
+static int base64_value(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Decode base64 [p, end) into out; returns the decoded length, or -1. */
+static Py_ssize_t base64_decode(const unsigned char *p, const unsigned char *end,
+                                unsigned char *out) {
+    Py_ssize_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; p < end && *p != '='; p++) {
+        int v = base64_value(*p);
+        if (v < 0) {
             return -1;
         }
-        blob_size += (size_t)PyBytes_GET_SIZE(token);
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
     }
-    if (blob_size >= UINT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "vocabulary too large");
+    return n;
+}
+
+/* Counter(data): data is a tiktoken rank file ("<base64 token> <rank>" lines), already checked
+ * against its sha256 by the caller. Read here directly: a dict of its 200k tokens would cost 30
+ * MB for a moment. */
+static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
+    Py_buffer data;
+    static char *names[] = {"data", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*:Counter", names, &data)) {
         return -1;
     }
+    const unsigned char *p = data.buf, *end = p + data.len;
+    size_t lines = 0;
+    for (const unsigned char *q = p; q < end; q++) {
+        lines += *q == '\n';
+    }
     size_t capacity = 1;
-    while (capacity < (size_t)n * 2) {
+    while (capacity < lines * 2 + 2) {
         capacity <<= 1;
     }
-    unsigned char *blob = PyMem_RawMalloc(blob_size ? blob_size : 1);
+    /* Decoded tokens are shorter than the file. */
+    unsigned char *blob = PyMem_RawMalloc((size_t)data.len + 1);
     Slot *slots = PyMem_RawMalloc(sizeof(Slot) * capacity);
-    if (blob == NULL || slots == NULL) {
+    if (blob == NULL || slots == NULL || data.len >= UINT32_MAX) {
         PyMem_RawFree(blob);
         PyMem_RawFree(slots);
-        PyErr_NoMemory();
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_MemoryError, "cannot hold the vocabulary");
         return -1;
     }
     for (size_t i = 0; i < capacity; i++) {
         slots[i].rank = NO_RANK;
     }
+    size_t mask = capacity - 1;
+    size_t offset = 0;
+    size_t count = 0;
+    while (p < end) {
+        const unsigned char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (eol == NULL) {
+            eol = end;
+        }
+        if (eol > p) {
+            const unsigned char *space = memchr(p, ' ', (size_t)(eol - p));
+            Py_ssize_t len = space ? base64_decode(p, space, blob + offset) : -1;
+            uint64_t rank = 0;
+            const unsigned char *r = space ? space + 1 : eol;
+            if (r == eol) {
+                len = -1;
+            }
+            for (; r < eol && len >= 0; r++) {
+                if (*r < '0' || *r > '9' || rank > NO_RANK) {
+                    len = -1;
+                    break;
+                }
+                rank = rank * 10 + (uint64_t)(*r - '0');
+            }
+            if (len <= 0 || rank >= NO_RANK || count + 1 > capacity / 2) {
+                PyMem_RawFree(blob);
+                PyMem_RawFree(slots);
+                PyBuffer_Release(&data);
+                PyErr_SetString(PyExc_ValueError, "not a tiktoken rank file");
+                return -1;
+            }
+            uint32_t h = hash_bytes(blob + offset, (size_t)len);
+            size_t at = h & mask;
+            while (slots[at].rank != NO_RANK) {
+                at = (at + 1) & mask;
+            }
+            slots[at] = (Slot){(uint32_t)offset, (uint32_t)len, h, (uint32_t)rank};
+            offset += (size_t)len;
+            count++;
+        }
+        p = eol + 1;
+    }
+    PyBuffer_Release(&data);
+    if (count == 0) {
+        PyMem_RawFree(blob);
+        PyMem_RawFree(slots);
+        PyErr_SetString(PyExc_ValueError, "not a tiktoken rank file");
+        return -1;
+    }
+    unsigned char *fitted = PyMem_RawRealloc(blob, offset);
     PyMem_RawFree(self->blob);
     PyMem_RawFree(self->slots);
-    self->blob = blob;
+    self->blob = fitted ? fitted : blob;
     self->slots = slots;
-    self->mask = capacity - 1;
-    size_t offset = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *token = PyList_GET_ITEM(tokens, i);
-        unsigned long rank = PyLong_AsUnsignedLong(PyList_GET_ITEM(ranks, i));
-        if (rank == (unsigned long)-1 && PyErr_Occurred()) {
-            return -1;
-        }
-        if (rank >= NO_RANK) {
-            PyErr_SetString(PyExc_ValueError, "rank out of range");
-            return -1;
-        }
-        size_t len = (size_t)PyBytes_GET_SIZE(token);
-        memcpy(blob + offset, PyBytes_AS_STRING(token), len);
-        uint32_t h = hash_bytes(blob + offset, len);
-        size_t at = h & self->mask;
-        while (slots[at].rank != NO_RANK) {
-            at = (at + 1) & self->mask;
-        }
-        slots[at] = (Slot){(uint32_t)offset, (uint32_t)len, h, (uint32_t)rank};
-        offset += len;
-    }
+    self->mask = mask;
     return 0;
 }
 
@@ -500,7 +549,7 @@ static PyTypeObject CounterType = {
     .tp_name = "tunelint._bpe.Counter",
     .tp_basicsize = sizeof(Counter),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Counter(tokens, ranks): o200k_base token counts (module doc)",
+    .tp_doc = "Counter(rank_file_bytes): o200k_base token counts (module doc)",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Counter_init,
     .tp_dealloc = (destructor)Counter_dealloc,

@@ -55,7 +55,8 @@ class TokensDeferred(Exception):
     """Raised by a DeferredCounter: this line needs exact tokens, counted elsewhere."""
 
 
-def _load_ranks(name: str) -> dict[bytes, int]:
+def _verified_file(name: str) -> bytes:
+    """The shipped rank file of an encoding, after its sha256 is checked."""
     if name not in _EXPECTED_SHA256:
         raise EncodingError(f"encoding {name!r} is not shipped with tunelint")
     data = (resources.files("tunelint") / "data" / "encodings" / f"{name}.tiktoken").read_bytes()
@@ -64,6 +65,11 @@ def _load_ranks(name: str) -> dict[bytes, int]:
         raise EncodingError(
             f"the shipped {name} encoding is corrupt (sha256 {digest}); reinstall tunelint"
         )
+    return data
+
+
+def _load_ranks(name: str) -> dict[bytes, int]:
+    data = _verified_file(name)
     # "token rank" lines; the file is verified above, so the lenient C decoder is safe to use
     # (half the time of a loop over lines with base64.b64decode).
     fields = data.split()
@@ -115,8 +121,7 @@ def compiled_counter(name: str) -> _bpe.Counter | None:
     those too, loaded only then."""
     if _bpe is None or name not in COMPILED_ENCODINGS:
         return None
-    ranks = _load_ranks(name)
-    return _bpe.Counter(list(ranks), list(ranks.values()))
+    return _bpe.Counter(_verified_file(name))
 
 
 @cache

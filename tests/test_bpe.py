@@ -152,3 +152,27 @@ def test_the_table_is_generated_from_unicodedata() -> None:
                     f"{unicodedata.unidata_version}")
     assert header == unicode_classes.header()
     assert unicodedata.unidata_version == _bpe.UNICODE_VERSION
+
+
+@pytest.mark.parametrize("data", [b"", b"aGVsbG8= 1\nxx", b"aGVsbG8=\n", b"!!! 3\n",
+                                  b"aGVsbG8= 99999999999\n"])
+def test_a_malformed_rank_file_is_refused(data: bytes) -> None:
+    with pytest.raises(ValueError, match="not a tiktoken rank file"):
+        _bpe.Counter(data)
+
+
+def test_the_counter_reads_the_ranks_tiktoken_reads() -> None:
+    """Every token of the shipped file that is text, taken as a text, counts as tiktoken
+    counts it (a token the compiled table missed or misread would count more)."""
+    ranks = tokens._load_ranks("o200k_base")
+    texts = [t.decode("utf-8") for t in ranks if _decodes(t)]
+    assert len(texts) > 150_000
+    assert assert_same(texts) > 0.99 * len(texts)
+
+
+def _decodes(token: bytes) -> bool:
+    try:
+        token.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
