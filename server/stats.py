@@ -62,7 +62,10 @@ def count_tokens(counter: tk.TokenCounter, pairs: list[tuple[Any, str]],
     counter.prefetch(batch, num_threads=num_threads)
     for result, obj in parsed:
         if result.tokens is None and result.format is not None:
-            result.tokens = fm.example_tokens(counter, obj, result.format)
+            try:
+                result.tokens = fm.example_tokens(counter, obj, result.format)
+            except tk.TokensDeferred:
+                continue  # a counter that only counts some strings: left uncounted
     counter.end_batch()
 
 

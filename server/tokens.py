@@ -151,10 +151,16 @@ PREFETCH_SLICE = 2_000
 
 
 class TokenCounter:
-    """Counts tokens of strings with a per-string cache (repeated prompts are encoded once)."""
+    """Counts tokens of strings with a per-string cache (repeated prompts are encoded once).
 
-    def __init__(self, encoding: str, cache_size: int = 200_000) -> None:
+    ``compiled_only``: never load tiktoken; a string the compiled counter declines (or every
+    string, for an encoding it does not know) raises TokensDeferred, for the caller to count
+    elsewhere (the language server hands those to its token worker)."""
+
+    def __init__(self, encoding: str, cache_size: int = 200_000,
+                 compiled_only: bool = False) -> None:
         self.encoding_name = encoding
+        self.compiled_only = compiled_only
         self._enc: tiktoken.Encoding | None = None
         self._cache: dict[str, int] = {}
         self._cache_size = cache_size
@@ -165,6 +171,8 @@ class TokenCounter:
     @property
     def enc(self) -> tiktoken.Encoding:
         if self._enc is None:
+            if self.compiled_only:
+                raise TokensDeferred()
             self._enc = get_encoding(self.encoding_name)
         return self._enc
 
@@ -210,12 +218,14 @@ class TokenCounter:
                 declined = [i for i, n in enumerate(counts) if n < 0]
             else:
                 counts, declined = [-1] * len(part), list(range(len(part)))
-            if declined:
+            if declined and not self.compiled_only:
                 encoded = self.enc.encode_ordinary_batch([part[i] for i in declined],
                                                          num_threads=num_threads)
                 for i, tokens in zip(declined, encoded):
                     counts[i] = len(tokens)
             for text, n in zip(part, counts):
+                if n < 0:
+                    continue  # declined, and compiled_only: count() raises for it
                 # Kept for this batch whatever the cache does; the short ones also stay after.
                 self._batch[text] = n
                 if len(text) <= CACHE_MAX_CHARS:

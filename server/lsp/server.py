@@ -44,6 +44,8 @@ from tunelint.lsp.settings import (
 )
 from tunelint.lsp.workers import TokenWorker, WorkerError
 from tunelint.memory import map_large_blocks, release_free_memory
+from tunelint.models import encoding_for
+from tunelint.tokens import TokenCounter, TokensDeferred, compiled_counter
 
 log = logging.getLogger("tunelint.lsp")
 
@@ -111,8 +113,11 @@ class TunelintServer(LanguageServer):
             max_workers=2, thread_name_prefix="tunelint")
         self._log_handler: logging.Handler | None = None
         self._reported_config_errors: set[str] = set()
-        # Everything that needs the tokenizer asks this child process (see workers.py).
+        # Token counts: in this process by the compiled counter where the encoding has one
+        # (about 10 MB); what it declines, and other encodings, by this child process, so
+        # tiktoken (50-75 MB) stays out of the server (see workers.py).
         self.token_worker = TokenWorker()
+        self._compiled_counters: dict[str, TokenCounter] = {}
 
     # -- the interface jobs.py uses -----------------------------------------------------------
 
@@ -293,8 +298,8 @@ class TunelintServer(LanguageServer):
             if done == 1:
                 # Line-level findings of the lines built so far (the first piece is small).
                 self._publish_partial(od, doc)
-                # The statistics after the build need the token worker: its tokenizer is loaded
-                # now, while this process is small, not when both are at their largest.
+                # The statistics after the build need a tokenizer: it is loaded now, while
+                # this process is small, not when the document is at its largest.
                 asyncio.ensure_future(self._warm_token_worker(od, settings))
             piece = pieces.take()
             done += 1
@@ -308,10 +313,21 @@ class TunelintServer(LanguageServer):
         return doc
 
     async def _warm_token_worker(self, od: OpenDocument, settings: Settings) -> None:
+        if self.compiled_counter(od) is not None:
+            return  # loaded: counts here, no worker needed
         try:
             await self.token_worker.warm(settings, str(od.path) if od.path else None)
         except WorkerError as e:
             log.debug("%s (statistics will count in process)", e)
+
+    def compiled_counter(self, od: OpenDocument) -> TokenCounter | None:
+        """A counter of the document's encoding that never loads tiktoken, or None where the
+        encoding has no compiled counter."""
+        name = encoding_for(od.settings.model)
+        counter = self._compiled_counters.get(name)
+        if counter is None and compiled_counter(name) is not None:
+            counter = self._compiled_counters[name] = TokenCounter(name, compiled_only=True)
+        return counter
 
     def _publish_partial(self, od: OpenDocument, doc: Document) -> None:
         dataset_codes = {a.rule.code for a in doc.analyzer.rules.dataset}
@@ -421,16 +437,23 @@ class TunelintServer(LanguageServer):
     async def count_tokens(self, od: OpenDocument, doc: Document,
                            pairs: Sequence[tuple[LineResult, str | bytes]]) -> None:
         """Exact tokens of these examples, kept with their (content-cached) results: counted
-        by the token worker, so the tokenizer stays out of the server; in process if the
-        worker cannot run."""
+        here by the compiled counter if there is one, else (and what it declines) by the token
+        worker, so tiktoken stays out of the server; in process if the worker cannot run."""
+        from tunelint.stats import count_tokens
+
+        compiled = self.compiled_counter(od)
+        if compiled is not None:
+            await self.run_off_loop(count_tokens, compiled,
+                                    [(r, decode_line(t)) for r, t in pairs])
+            pairs = [(r, t) for r, t in pairs if r.tokens is None and r.format is not None]
+            if not pairs:
+                return
         path = str(od.path) if od.path else None
         try:
             counts = await self.token_worker.count(
                 od.settings, path, [(text, r.format or "") for r, text in pairs])
         except WorkerError as e:
             log.warning("%s; counting in process", e)
-            from tunelint.stats import count_tokens
-
             await self.run_off_loop(count_tokens, doc.analyzer.run.counter,
                                     [(r, decode_line(t)) for r, t in pairs])
             return
@@ -440,7 +463,14 @@ class TunelintServer(LanguageServer):
 
     async def token_parts(self, od: OpenDocument, doc: Document, text: str, fmt: str
                           ) -> list[tuple[str, int]]:
-        """Tokens per part of one example (for a hover), by the token worker if it can."""
+        """Tokens per part of one example (for a hover): here by the compiled counter if
+        there is one, else by the token worker if it can."""
+        compiled = self.compiled_counter(od)
+        if compiled is not None:
+            try:
+                return fm.example_token_parts(compiled, orjson.loads(text), fmt)
+            except TokensDeferred:
+                pass  # a string it declines: the worker counts
         path = str(od.path) if od.path else None
         try:
             return await self.token_worker.parts(od.settings, path, text, fmt)

@@ -1,10 +1,10 @@
-"""Token counting in a child process, so the tokenizer never lives in the server.
+"""Token counting in a child process, so tiktoken never lives in the server.
 
-The o200k tokenizer takes about 50 MB once loaded, and counting a whole 100k-line file
-allocates a few hundred MB of transient objects (parsed lines, a cache of repeated strings).
-The server keeps only the counts, with each line's analysis; everything that needs the tokenizer
-(whole-file statistics, refreshing the examples edited since, a hover's per-message counts, the
-inlay hints of the visible lines) asks a :class:`TokenWorker`. The worker process starts on
+tiktoken's o200k tokenizer takes about 50 MB once loaded. For encodings with a compiled counter
+(tokens.compiled_counter: o200k, about 10 MB) the server counts itself; what that counter
+declines, and encodings without one (cl100k), are counted here: whole-file statistics,
+refreshing the examples edited since, a hover's per-message counts, the inlay hints of the
+visible lines ask a :class:`TokenWorker`. The worker process starts on
 first use and stops after ``idle_s`` seconds without work, returning its memory to the system;
 if it cannot run, the caller counts in process.
 

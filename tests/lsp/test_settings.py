@@ -226,3 +226,45 @@ async def test_log_file_setting_and_no_api_key_in_logs(logging_client: LanguageC
     log = (workspace / "server.log").read_text("utf-8")
     assert "settings:" in log and "'apiKey': '***'" in log
     assert "sk-SECRET" not in log
+
+
+@pytest_lsp.fixture(config=CONFIG, params=["visual_studio_code"])
+async def debug_log_client(lsp_client: LanguageClient, request: pytest.FixtureRequest,
+                           workspace: Path):
+    await start(lsp_client, request.param, workspace, init_options={"settings": {
+        "logLevel": "DEBUG", "logFile": str(workspace / "server.log")}})
+    yield
+    await lsp_client.shutdown_session()
+
+
+CHAT_LINE = ('{"messages": [{"role": "user", "content": "%s"}, '
+             '{"role": "assistant", "content": "Sure: %s"}]}')
+
+
+@pytest.mark.parametrize(("model", "extra", "worker"), [
+    ("gpt-4o-mini-2024-07-18", "", False),  # o200k: the compiled counter, in the server
+    ("gpt-4o-mini-2024-07-18", "\U0002EBF0", True),  # a letter it declines: the worker
+    ("gpt-3.5-turbo-0125", "", True),  # cl100k: the worker
+])
+async def test_token_statistics_count_in_the_server_unless_tiktoken_is_needed(
+        debug_log_client: LanguageClient, workspace: Path, model: str, extra: str,
+        worker: bool) -> None:
+    """Whole-file token totals equal tiktoken's; the token worker (a child process holding
+    tiktoken) starts only for text the compiled counter declines or an encoding it lacks."""
+    from tunelint.config import settings_from_mapping
+    from tunelint.engine import Analyzer, Document
+
+    (workspace / "tunelint.toml").write_text(f'model = "{model}"\n')
+    text = "".join(CHAT_LINE % (f"Q{i} caf\u00e9 {extra if i == 3 else ''}", f"A{i} \U0001F642")
+                   + "\n" for i in range(12))
+    doc = Doc(debug_log_client, workspace / "data.jsonl", text)
+    await doc.open()
+    await debug_log_client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="tunelint.showReport", arguments=[doc.uri]))
+    lenses = await debug_log_client.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri)))
+    assert lenses is not None and lenses[0].command is not None
+    expected = Document(Analyzer(settings_from_mapping({"model": model})), text).token_stats()
+    assert f"{expected['total']:,} tokens" in lenses[0].command.title
+    log = (workspace / "server.log").read_text("utf-8")
+    assert ("token worker started" in log) == worker, log[-2000:]
