@@ -464,6 +464,11 @@ class Entry:
     def text(self) -> str:
         return decode_line(self._raw)
 
+    @property
+    def stored(self) -> str | bytes:
+        """The text as kept (see pack_line): handed to another process without decoding."""
+        return self._raw
+
 
 # A key's lines in a dataset index: the entry alone, or a list once two or more share the key.
 Group = Entry | list[Entry]
@@ -978,10 +983,11 @@ class Document:
         """(result, text) of the examples whose tokens are not known yet."""
         return [(e.result, e.text) for e in self._token_missing if e.result.tokens is None]
 
-    def stored_tokens_to_count(self) -> list[tuple[LineResult, str | bytes]]:
-        """Like tokens_to_count, with each text as stored (see pack_line): handing 100k lines
-        to another process costs no decoded copy of them."""
-        return [(e.result, e._raw) for e in self._token_missing if e.result.tokens is None]
+    def entries_to_count(self) -> list[Entry]:
+        """The lines whose examples have no exact token count yet: a snapshot (the document
+        may change while they are counted), of entries rather than (result, text) pairs, which
+        would take 64 bytes a line more for the whole count."""
+        return [e for e in self._token_missing if e.result.tokens is None]
 
     def token_histogram(self, count: Callable[[list[tuple[LineResult, str]]], None] | None
                         ) -> Counter[int]:

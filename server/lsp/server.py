@@ -63,6 +63,10 @@ STATS_BIG_LINES = 20_000
 # Examples per request to the token worker: bounds the memory of handing a big file over, and
 # how long a hover waits behind the whole-file count (one request at a time).
 TOKEN_BATCH = 2_000
+# Strings the server's compiled counter remembers (system prompts; see compiled_counter), and
+# the examples it counts at a time.
+COMPILED_CACHE_STRINGS = 1_000
+COMPILED_BATCH = 500
 CONFIG_NAMES = ("pyproject.toml", "tunelint.toml")
 SHOW_REPORT = "tunelint.showReport"
 
@@ -326,7 +330,10 @@ class TunelintServer(LanguageServer):
         name = encoding_for(od.settings.model)
         counter = self._compiled_counters.get(name)
         if counter is None and compiled_counter(name) is not None:
-            counter = self._compiled_counters[name] = TokenCounter(name, compiled_only=True)
+            # A small cache: counting again is cheap here, and the strings a cache keeps
+            # alive pin the heap pages they sit in long after the batch that parsed them.
+            counter = self._compiled_counters[name] = TokenCounter(
+                name, cache_size=COMPILED_CACHE_STRINGS, compiled_only=True)
         return counter
 
     def _publish_partial(self, od: OpenDocument, doc: Document) -> None:
@@ -415,13 +422,16 @@ class TunelintServer(LanguageServer):
             from tunelint.stats import token_stats
 
             # Only the examples not counted yet (after the first time: the edited ones) are
-            # tokenized, by the token worker, from (result, text) pairs taken now; the
-            # statistics themselves come from the document's index of totals.
-            pairs = doc.stored_tokens_to_count()
-            for i in range(0, len(pairs), TOKEN_BATCH):
-                await self.count_tokens(od, doc, pairs[i:i + TOKEN_BATCH])
+            # counted, from (result, text) pairs taken a batch at a time; the statistics
+            # themselves come from the document's index of totals.
+            entries = doc.entries_to_count()
+            for i in range(0, len(entries), TOKEN_BATCH):
+                pairs = [(e.result, e.stored) for e in entries[i:i + TOKEN_BATCH]
+                         if e.result.tokens is None]
+                await self.count_tokens(od, doc, pairs)
                 if od.closed or od.doc is not doc:
                     return
+            del entries
         finally:
             self._progress_end(progress)
         if od.closed or od.doc is not doc:
@@ -443,8 +453,11 @@ class TunelintServer(LanguageServer):
 
         compiled = self.compiled_counter(od)
         if compiled is not None:
-            await self.run_off_loop(count_tokens, compiled,
-                                    [(r, decode_line(t)) for r, t in pairs])
+            # Small batches: each is parsed whole in this process.
+            for i in range(0, len(pairs), COMPILED_BATCH):
+                batch = [(r, decode_line(t)) for r, t in pairs[i:i + COMPILED_BATCH]]
+                await self.run_off_loop(count_tokens, compiled, batch)
+                del batch
             pairs = [(r, t) for r, t in pairs if r.tokens is None and r.format is not None]
             if not pairs:
                 return
