@@ -1,9 +1,10 @@
-/* Exact o200k_base token counts without tiktoken's regular expression engine (see tokens.py).
+/* Exact o200k_base and cl100k_base token counts without tiktoken's regular expression engine
+ * (see tokens.py).
  *
  * tiktoken encodes a text in two steps: a regular expression splits it into pieces, then each
  * piece is one token if its bytes are in the vocabulary, else byte-pair merged (the adjacent
  * pair of lowest rank first, the leftmost of equals). Most of its time goes to the first step.
- * Here the split is o200k's pattern written out by hand, one alternative after the other with
+ * Here the split is each encoding's pattern written out by hand, one alternative after the other with
  * the same backtracking as the regular expression (each function below says which), over the
  * code points of the str; the merge is the usual one, on the piece's UTF-8 bytes, counting
  * parts instead of building tokens.
@@ -14,7 +15,7 @@
  * caller asks tiktoken. tests/test_bpe.py compares counts with tiktoken on generated text, on
  * every code point the table classifies, and on every string of the fixtures and datasets.
  *
- *     Counter(data: bytes)                              the vocabulary: o200k_base's rank file
+ *     Counter(data: bytes, pattern="o200k_base")       the vocabulary (a rank file) and its split
  *     Counter.count(text: str) -> int                   tokens, or -1 (declined)
  *     Counter.count_many(texts: list[str]) -> list[int]  each, counted without the GIL
  */
@@ -41,11 +42,14 @@ typedef struct {
     uint32_t rank;
 } Slot;
 
+enum { O200K = 0, CL100K = 1 };
+
 typedef struct {
     PyObject_HEAD
     unsigned char *blob;
     Slot *slots;
     size_t mask;
+    int pattern; /* O200K or CL100K: which split */
 } Counter;
 
 static uint32_t hash_bytes(const unsigned char *p, size_t n) {
@@ -220,6 +224,83 @@ static Py_ssize_t piece_end(const Text *t, Py_ssize_t i) {
     return space_end; /* \s+ */
 }
 
+/* cl100k_base's split. Its pattern is
+ *   '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+
+ *   |\s++$|\s*[\r\n]|\s+(?!\S)|\s
+ * with possessive quantifiers (taken whole, never given back) and marks outside \p{L}. */
+static Py_ssize_t piece_end_cl100k(const Text *t, Py_ssize_t i) {
+    Py_UCS4 c = AT(t, i);
+    if (c == '\'' && i + 1 < t->n) { /* a contraction on its own */
+        Py_UCS4 a = AT(t, i + 1);
+        if (a == 0x17F) {
+            return i + 2;
+        }
+        if (a < 128) {
+            a |= 0x20;
+        }
+        if (a == 's' || a == 'd' || a == 'm' || a == 't') {
+            return i + 2;
+        }
+        if (i + 2 < t->n) {
+            Py_UCS4 b = AT(t, i + 2);
+            if (b < 128) {
+                b |= 0x20;
+            }
+            if ((a == 'l' && b == 'l') || (a == 'v' && b == 'e') || (a == 'r' && b == 'e')) {
+                return i + 3;
+            }
+        }
+    }
+    unsigned f = flags_of(c);
+    /* [^\r\n\p{L}\p{N}]?+\p{L}++ : a prefix, once taken, is kept; letters must follow. */
+    Py_ssize_t start = is_prefix(c) ? i + 1 : i;
+    Py_ssize_t end = run_of(t, start, LETTER);
+    if (end > start) {
+        return end;
+    }
+    if (f & NUMBER) { /* \p{N}{1,3}+ */
+        end = i + 1;
+        while (end < t->n && end < i + 3 && (flags_at(t, end) & NUMBER)) {
+            end++;
+        }
+        return end;
+    }
+    /* " ?[^\s\p{L}\p{N}]++[\r\n]*+" */
+    start = c == ' ' ? i + 1 : i;
+    end = start;
+    while (end < t->n && !(flags_at(t, end) & (SPACE | LETTER | NUMBER))) {
+        end++;
+    }
+    if (end > start) {
+        while (end < t->n) {
+            Py_UCS4 d = AT(t, end);
+            if (d != '\r' && d != '\n') {
+                break;
+            }
+            end++;
+        }
+        return end;
+    }
+    Py_ssize_t space_end = run_of(t, i, SPACE);
+    if (space_end == i) {
+        return -1;
+    }
+    if (space_end == t->n) { /* \s++$ */
+        return space_end;
+    }
+    /* \s*[\r\n] : \s* gives back until the last line break of the run. */
+    for (Py_ssize_t k = space_end - 1; k >= i; k--) {
+        Py_UCS4 d = AT(t, k);
+        if (d == '\r' || d == '\n') {
+            return k + 1;
+        }
+    }
+    if (space_end - i >= 2) { /* \s+(?!\S) */
+        return space_end - 1;
+    }
+    return i + 1; /* \s */
+}
+
 /* ---- the merge ----------------------------------------------------------------------------- */
 
 /* Tokens of a piece that is not one token itself (len >= 2): byte-pair merging, the adjacent
@@ -292,7 +373,7 @@ static Py_ssize_t count_text(const Counter *self, const Text *t, const unsigned 
     Py_ssize_t total = 0;
     Py_ssize_t byte = 0;
     for (Py_ssize_t i = 0; i < t->n;) {
-        Py_ssize_t end = piece_end(t, i);
+        Py_ssize_t end = self->pattern == O200K ? piece_end(t, i) : piece_end_cl100k(t, i);
         if (end <= i) {
             return -1; /* no alternative matched: not a text this split knows */
         }
@@ -447,8 +528,18 @@ static Py_ssize_t base64_decode(const unsigned char *p, const unsigned char *end
  * MB for a moment. */
 static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
     Py_buffer data;
-    static char *names[] = {"data", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*:Counter", names, &data)) {
+    const char *pattern = "o200k_base";
+    static char *names[] = {"data", "pattern", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*|s:Counter", names, &data, &pattern)) {
+        return -1;
+    }
+    if (strcmp(pattern, "o200k_base") == 0) {
+        self->pattern = O200K;
+    } else if (strcmp(pattern, "cl100k_base") == 0) {
+        self->pattern = CL100K;
+    } else {
+        PyBuffer_Release(&data);
+        PyErr_Format(PyExc_ValueError, "no split pattern for %s", pattern);
         return -1;
     }
     const unsigned char *p = data.buf, *end = p + data.len;
@@ -538,7 +629,7 @@ static void Counter_dealloc(Counter *self) {
 
 static PyMethodDef Counter_methods[] = {
     {"count", (PyCFunction)Counter_count, METH_O,
-     "count(text) -> o200k_base tokens of text, or -1 where tiktoken must count"},
+     "count(text) -> tokens of text, or -1 where tiktoken must count"},
     {"count_many", (PyCFunction)Counter_count_many, METH_O,
      "count_many(texts) -> [count(text) for text in texts], counted without the GIL"},
     {NULL, NULL, 0, NULL},
@@ -549,7 +640,7 @@ static PyTypeObject CounterType = {
     .tp_name = "tunelint._bpe.Counter",
     .tp_basicsize = sizeof(Counter),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Counter(rank_file_bytes): o200k_base token counts (module doc)",
+    .tp_doc = "Counter(rank_file_bytes, pattern): exact token counts (module doc)",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Counter_init,
     .tp_dealloc = (destructor)Counter_dealloc,
@@ -558,7 +649,7 @@ static PyTypeObject CounterType = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "_bpe",
-    "Exact o200k_base token counts without tiktoken's regular expressions (see _bpe.c).", -1,
+    "Exact token counts without tiktoken's regular expressions (see _bpe.c).", -1,
     NULL,
 };
 

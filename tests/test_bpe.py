@@ -1,6 +1,7 @@
-"""The compiled o200k counter (server/_bpe.c) counts what tiktoken counts, or declines.
+"""The compiled counters (server/_bpe.c) count what tiktoken counts, or decline.
 
-tiktoken is the oracle: on generated text built from the characters that decide o200k's split
+tiktoken is the oracle, for o200k_base and cl100k_base: on generated text built from the
+characters that decide each split
 (every class of its pattern, apostrophes and contractions, line breaks and other white space,
 marks, digits of other scripts), on text around every code point the Unicode table classifies,
 and on every string of the fixtures and the real datasets.
@@ -25,22 +26,26 @@ from tunelint import tokens, unicode_classes
 _bpe = pytest.importorskip("tunelint._bpe", reason="the compiled counter was not built")
 
 
+ENCODINGS = ["o200k_base", "cl100k_base"]
+by_encoding = pytest.mark.parametrize("name", ENCODINGS)
+
+
 @cache
-def counter() -> Any:
-    found = tokens.compiled_counter("o200k_base")
+def counter(name: str = "o200k_base") -> Any:
+    found = tokens.compiled_counter(name)
     assert found is not None
     return found
 
 
-def tiktoken_count(text: str) -> int:
-    return len(tokens.get_encoding("o200k_base").encode_ordinary(text))
+def tiktoken_count(text: str, name: str = "o200k_base") -> int:
+    return len(tokens.get_encoding(name).encode_ordinary(text))
 
 
-def assert_same(texts: list[str]) -> int:
+def assert_same(texts: list[str], name: str = "o200k_base") -> int:
     """Each text counts the same both ways, unless declined; returns how many were counted."""
-    ours = counter().count_many(texts)
-    assert ours == [counter().count(t) for t in texts]
-    theirs = tokens.get_encoding("o200k_base").encode_ordinary_batch(texts, num_threads=1)
+    ours = counter(name).count_many(texts)
+    assert ours == [counter(name).count(t) for t in texts]
+    theirs = tokens.get_encoding(name).encode_ordinary_batch(texts, num_threads=1)
     counted = 0
     for text, n, encoded in zip(texts, ours, theirs):
         if n >= 0:
@@ -61,13 +66,14 @@ SPLIT_CHARS = list(
 )
 
 
+@by_encoding
 @settings(max_examples=600, deadline=None)
-@given(st.lists(st.sampled_from(SPLIT_CHARS) | st.sampled_from(["'s", "'LL", "'Re", "'ve",
+@given(text=st.lists(st.sampled_from(SPLIT_CHARS) | st.sampled_from(["'s", "'LL", "'Re", "'ve",
                                                                    " the", "don't", "\r\n",
                                                                    "  ", "HELLOworld", "123456"]),
                 max_size=40).map("".join))
-def test_counts_equal_tiktoken_on_generated_text(text: str) -> None:
-    assert assert_same([text]) == 1  # none of these characters is declined
+def test_counts_equal_tiktoken_on_generated_text(name: str, text: str) -> None:
+    assert assert_same([text], name) == 1  # none of these characters is declined
 
 
 def _classified_code_points() -> Iterator[int]:
@@ -84,7 +90,8 @@ def _classified_code_points() -> Iterator[int]:
         yield cp
 
 
-def test_every_classified_code_point_splits_as_tiktoken_splits_it() -> None:
+@by_encoding
+def test_every_classified_code_point_splits_as_tiktoken_splits_it(name: str) -> None:
     """Around each code point the table knows (unassigned ones too: "other"), in contexts where
     its class decides the split (after a letter, an upper-case run, a space, a digit, an
     apostrophe after a word (the contractions), before a line break): the same count. A code
@@ -94,7 +101,7 @@ def test_every_classified_code_point_splits_as_tiktoken_splits_it() -> None:
         c = chr(cp)
         texts.append(f"a{c}b A{c}c {c}x1{c}2 '{c}{c}{c} \n{c}\r\n.{c}{c}.  {c} x'{c} X'{c}e")
     assert len(texts) > 80_000
-    assert assert_same(texts) == len(texts)
+    assert assert_same(texts, name) == len(texts)
 
 
 def test_letters_added_since_the_table_and_lone_surrogates_are_declined() -> None:
@@ -140,14 +147,16 @@ def _dataset_strings(paths: list[Path]) -> list[str]:
     return sorted(found)
 
 
-def test_every_string_of_the_fixtures_counts_the_same() -> None:
+@by_encoding
+def test_every_string_of_the_fixtures_counts_the_same(name: str) -> None:
     texts = _dataset_strings(sorted(FIXTURES.rglob("*.jsonl")))
-    assert assert_same(texts) > 0.99 * len(texts)
+    assert assert_same(texts, name) > 0.99 * len(texts)
 
 
-def test_every_string_of_the_real_datasets_counts_the_same() -> None:
+@by_encoding
+def test_every_string_of_the_real_datasets_counts_the_same(name: str) -> None:
     texts = _dataset_strings(sorted(shared_path("real-datasets").rglob("*.jsonl")))
-    assert assert_same(texts) > 0.99 * len(texts)
+    assert assert_same(texts, name) > 0.99 * len(texts)
 
 
 def test_the_table_is_generated_from_unicodedata() -> None:
@@ -166,13 +175,19 @@ def test_a_malformed_rank_file_is_refused(data: bytes) -> None:
         _bpe.Counter(data)
 
 
-def test_the_counter_reads_the_ranks_tiktoken_reads() -> None:
+@by_encoding
+def test_the_counter_reads_the_ranks_tiktoken_reads(name: str) -> None:
     """Every token of the shipped file that is text, taken as a text, counts as tiktoken
     counts it (a token the compiled table missed or misread would count more)."""
-    ranks = tokens._load_ranks("o200k_base")
+    ranks = tokens._load_ranks(name)
     texts = [t.decode("utf-8") for t in ranks if _decodes(t)]
-    assert len(texts) > 150_000
-    assert assert_same(texts) > 0.99 * len(texts)
+    assert len(texts) > 90_000
+    assert assert_same(texts, name) > 0.99 * len(texts)
+
+
+def test_an_unknown_pattern_is_refused() -> None:
+    with pytest.raises(ValueError, match="no split pattern"):
+        _bpe.Counter(b"aGVsbG8= 1\n", "p50k_base")
 
 
 def _decodes(token: bytes) -> bool:

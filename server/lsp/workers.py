@@ -1,8 +1,8 @@
 """Token counting in a child process, so tiktoken never lives in the server.
 
 tiktoken's o200k tokenizer takes about 50 MB once loaded. For encodings with a compiled counter
-(tokens.compiled_counter: o200k, about 10 MB) the server counts itself; what that counter
-declines, and encodings without one (cl100k), are counted here: whole-file statistics,
+(tokens.compiled_counter: o200k and cl100k, about 10 MB) the server counts itself; what that
+counter declines, and encodings without one, are counted here: whole-file statistics,
 refreshing the examples edited since, a hover's per-message counts, the inlay hints of the
 visible lines ask a :class:`TokenWorker`. The worker process starts on
 first use and stops after ``idle_s`` seconds without work, returning its memory to the system;

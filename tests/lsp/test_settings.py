@@ -244,13 +244,14 @@ CHAT_LINE = ('{"messages": [{"role": "user", "content": "%s"}, '
 @pytest.mark.parametrize(("model", "extra", "worker"), [
     ("gpt-4o-mini-2024-07-18", "", False),  # o200k: the compiled counter, in the server
     ("gpt-4o-mini-2024-07-18", "\U0002EBF0", True),  # a letter it declines: the worker
-    ("gpt-3.5-turbo-0125", "", True),  # cl100k: the worker
+    ("gpt-3.5-turbo-0125", "", False),  # cl100k: compiled too
+    ("gpt-3.5-turbo-0125", "\U0002EBF0", True),
 ])
 async def test_token_statistics_count_in_the_server_unless_tiktoken_is_needed(
         debug_log_client: LanguageClient, workspace: Path, model: str, extra: str,
         worker: bool) -> None:
     """Whole-file token totals equal tiktoken's; the token worker (a child process holding
-    tiktoken) starts only for text the compiled counter declines or an encoding it lacks."""
+    tiktoken) starts only for text the compiled counter declines."""
     from tunelint.config import settings_from_mapping
     from tunelint.engine import Analyzer, Document
 
