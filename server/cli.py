@@ -239,7 +239,7 @@ def apply_safe_fixes(doc: Any, path: str, max_passes: int = 10) -> int:
 
 
 def write_atomically(path: str, text: str) -> None:
-    target = Path(path)
+    target = Path(path).resolve()  # through a symbolic link: the file it points at is replaced
     mode = target.stat().st_mode if target.exists() else None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

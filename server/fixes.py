@@ -174,7 +174,7 @@ def _write_fixed(doc: LeanDocument, path: str) -> int:
     the number of lines they change (0: the file is left alone)."""
     from tunelint.batch import forget_reader
 
-    target = Path(path)
+    target = Path(path).resolve()  # through a symbolic link: the file it points at is fixed
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(path, "rb") as source:

@@ -512,3 +512,10 @@ def test_streamed_fixes_keep_bytes_they_do_not_touch(tmp_path: Path) -> None:
                                                                        b'"weight": 0}')
     assert count == 2 and f.read_bytes() == want
     assert f.stat().st_mode & 0o777 == 0o640
+    # Through a symbolic link: the file it points at is fixed, the link stays a link.
+    f.write_bytes(data)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(f)
+    count, _ = fix_file(str(link), lambda: batch.check_path(str(link), Settings(),
+                                                            use_cache=False))
+    assert count == 2 and link.is_symlink() and f.read_bytes() == want
