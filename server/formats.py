@@ -9,6 +9,11 @@ import orjson
 
 from tunelint import tokens as tk
 
+try:
+    from tunelint import _fastline
+except ImportError:  # built without a C compiler
+    _fastline = None
+
 CHAT = "chat"
 PREFERENCE = "preference"
 REINFORCEMENT = "reinforcement"
@@ -53,6 +58,15 @@ _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuv
 
 
 def normalized(canonical: bytes) -> bytes:
+    """Case and whitespace folded canonical JSON (near-duplicate key): ``_fastline.normalize``
+    where it is built (one pass; tests/test_fastpath.py compares the two on any bytes), else
+    ``normalized_by_passes``."""
+    if _fastline is not None:
+        return _fastline.normalize(canonical)
+    return normalized_by_passes(canonical)
+
+
+def normalized_by_passes(canonical: bytes) -> bytes:
     """Case and whitespace folded canonical JSON (near-duplicate key), in a few C passes.
 
     Canonical JSON has no whitespace between tokens, so what is folded is whitespace inside
