@@ -167,52 +167,70 @@ static Py_ssize_t letters_upper(const Text *t, Py_ssize_t i) {
     return -1;
 }
 
-/* The end of the piece that starts at i (o200k's alternatives in order), or -1. */
-static Py_ssize_t piece_end(const Text *t, Py_ssize_t i) {
-    Py_ssize_t end = letters_lower(t, i);
-    if (end >= 0) {
-        return end;
+/* \p{N}{1,3} at i (a number there): its end. */
+static Py_ssize_t numbers(const Text *t, Py_ssize_t i) {
+    Py_ssize_t end = i + 1;
+    while (end < t->n && end < i + 3 && (flags_at(t, end) & NUMBER)) {
+        end++;
     }
-    end = letters_upper(t, i);
-    if (end >= 0) {
-        return end;
-    }
-    Py_UCS4 c = AT(t, i);
-    unsigned f = flags_of(c);
-    if (f & NUMBER) { /* \p{N}{1,3} */
-        end = i + 1;
-        while (end < t->n && end < i + 3 && (flags_at(t, end) & NUMBER)) {
-            end++;
-        }
-        return end;
-    }
-    /* " ?[^\s\p{L}\p{N}]+[\r\n/]*": a space is not in the class, so without it nothing starts
-     * at a space. */
-    Py_ssize_t start = c == ' ' ? i + 1 : i;
-    end = start;
+    return end;
+}
+
+/* " ?[^\s\p{L}\p{N}]+" then line breaks (and slashes, for o200k): its end, or -1. A space is
+ * not in the class, so without it nothing starts at a space. */
+static Py_ssize_t punctuation(const Text *t, Py_ssize_t i, int slashes) {
+    Py_ssize_t start = AT(t, i) == ' ' ? i + 1 : i;
+    Py_ssize_t end = start;
     while (end < t->n && !(flags_at(t, end) & (SPACE | LETTER | NUMBER))) {
         end++;
     }
-    if (end > start) {
-        while (end < t->n) {
-            Py_UCS4 d = AT(t, end);
-            if (d != '\r' && d != '\n' && d != '/') {
-                break;
-            }
-            end++;
+    if (end == start) {
+        return -1;
+    }
+    while (end < t->n) {
+        Py_UCS4 d = AT(t, end);
+        if (d != '\r' && d != '\n' && !(slashes && d == '/')) {
+            break;
         }
+        end++;
+    }
+    return end;
+}
+
+/* \s*[\r\n] over the white space [i, space_end): \s* gives back until the last line break of
+ * the run; its end, or -1. */
+static Py_ssize_t through_last_line_break(const Text *t, Py_ssize_t i, Py_ssize_t space_end) {
+    for (Py_ssize_t k = space_end - 1; k >= i; k--) {
+        Py_UCS4 d = AT(t, k);
+        if (d == '\r' || d == '\n') {
+            return k + 1;
+        }
+    }
+    return -1;
+}
+
+/* The end of the piece that starts at i (o200k's alternatives in order), or -1. */
+static Py_ssize_t piece_end(const Text *t, Py_ssize_t i) {
+    Py_ssize_t end = letters_lower(t, i);
+    if (end < 0) {
+        end = letters_upper(t, i);
+    }
+    if (end < 0 && (flags_at(t, i) & NUMBER)) {
+        end = numbers(t, i);
+    }
+    if (end < 0) {
+        end = punctuation(t, i, 1);
+    }
+    if (end >= 0) {
         return end;
     }
     Py_ssize_t space_end = run_of(t, i, SPACE);
     if (space_end == i) {
         return -1;
     }
-    /* \s*[\r\n]+ : \s* gives back until the last line break of the run. */
-    for (Py_ssize_t k = space_end - 1; k >= i; k--) {
-        Py_UCS4 d = AT(t, k);
-        if (d == '\r' || d == '\n') {
-            return k + 1;
-        }
+    end = through_last_line_break(t, i, space_end); /* \s*[\r\n]+ */
+    if (end >= 0) {
+        return end;
     }
     /* \s+(?!\S) : all of the run at the end of the text, else all but its last. */
     if (space_end == t->n) {
@@ -229,56 +247,22 @@ static Py_ssize_t piece_end(const Text *t, Py_ssize_t i) {
  *   |\s++$|\s*[\r\n]|\s+(?!\S)|\s
  * with possessive quantifiers (taken whole, never given back) and marks outside \p{L}. */
 static Py_ssize_t piece_end_cl100k(const Text *t, Py_ssize_t i) {
-    Py_UCS4 c = AT(t, i);
-    if (c == '\'' && i + 1 < t->n) { /* a contraction on its own */
-        Py_UCS4 a = AT(t, i + 1);
-        if (a == 0x17F) {
-            return i + 2;
-        }
-        if (a < 128) {
-            a |= 0x20;
-        }
-        if (a == 's' || a == 'd' || a == 'm' || a == 't') {
-            return i + 2;
-        }
-        if (i + 2 < t->n) {
-            Py_UCS4 b = AT(t, i + 2);
-            if (b < 128) {
-                b |= 0x20;
-            }
-            if ((a == 'l' && b == 'l') || (a == 'v' && b == 'e') || (a == 'r' && b == 'e')) {
-                return i + 3;
-            }
-        }
+    Py_ssize_t end = contraction(t, i); /* the same contractions as o200k's, on their own */
+    if (end > 0) {
+        return i + end;
     }
-    unsigned f = flags_of(c);
+    Py_UCS4 c = AT(t, i);
     /* [^\r\n\p{L}\p{N}]?+\p{L}++ : a prefix, once taken, is kept; letters must follow. */
     Py_ssize_t start = is_prefix(c) ? i + 1 : i;
-    Py_ssize_t end = run_of(t, start, LETTER);
+    end = run_of(t, start, LETTER);
     if (end > start) {
         return end;
     }
-    if (f & NUMBER) { /* \p{N}{1,3}+ */
-        end = i + 1;
-        while (end < t->n && end < i + 3 && (flags_at(t, end) & NUMBER)) {
-            end++;
-        }
-        return end;
+    if (flags_of(c) & NUMBER) {
+        return numbers(t, i);
     }
-    /* " ?[^\s\p{L}\p{N}]++[\r\n]*+" */
-    start = c == ' ' ? i + 1 : i;
-    end = start;
-    while (end < t->n && !(flags_at(t, end) & (SPACE | LETTER | NUMBER))) {
-        end++;
-    }
-    if (end > start) {
-        while (end < t->n) {
-            Py_UCS4 d = AT(t, end);
-            if (d != '\r' && d != '\n') {
-                break;
-            }
-            end++;
-        }
+    end = punctuation(t, i, 0);
+    if (end >= 0) {
         return end;
     }
     Py_ssize_t space_end = run_of(t, i, SPACE);
@@ -288,12 +272,9 @@ static Py_ssize_t piece_end_cl100k(const Text *t, Py_ssize_t i) {
     if (space_end == t->n) { /* \s++$ */
         return space_end;
     }
-    /* \s*[\r\n] : \s* gives back until the last line break of the run. */
-    for (Py_ssize_t k = space_end - 1; k >= i; k--) {
-        Py_UCS4 d = AT(t, k);
-        if (d == '\r' || d == '\n') {
-            return k + 1;
-        }
+    end = through_last_line_break(t, i, space_end);
+    if (end >= 0) {
+        return end;
     }
     if (space_end - i >= 2) { /* \s+(?!\S) */
         return space_end - 1;
