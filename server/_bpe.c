@@ -50,6 +50,7 @@ typedef struct {
     Slot *slots;
     size_t mask;
     int pattern; /* O200K or CL100K: which split */
+    uint32_t *pair_ranks; /* [65536]: the rank of each two-byte token (the merge's first look) */
 } Counter;
 
 static uint32_t hash_bytes(const unsigned char *p, size_t n) {
@@ -61,6 +62,9 @@ static uint32_t hash_bytes(const unsigned char *p, size_t n) {
 }
 
 static uint32_t rank_of(const Counter *self, const unsigned char *p, size_t n) {
+    if (n == 2) {
+        return self->pair_ranks[(p[0] << 8) | p[1]];
+    }
     uint32_t h = hash_bytes(p, n);
     for (size_t at = h & self->mask;; at = (at + 1) & self->mask) {
         const Slot *s = &self->slots[at];
@@ -306,7 +310,7 @@ static Py_ssize_t merged_parts(const Counter *self, const unsigned char *p, Py_s
         starts[j] = j;
     }
     for (Py_ssize_t j = 0; j + 2 < n; j++) {
-        ranks[j] = rank_of(self, p + j, 2);
+        ranks[j] = self->pair_ranks[(p[j] << 8) | p[j + 1]];
     }
     ranks[n - 2] = NO_RANK;
     ranks[n - 1] = NO_RANK; /* never a candidate; read by the first shift below */
@@ -387,7 +391,18 @@ static Py_ssize_t count_text(const Counter *self, const Text *t, const unsigned 
     return total;
 }
 
+static int ready(const Counter *self) {
+    if (self->slots == NULL || self->pair_ranks == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the Counter has no vocabulary (its __init__ failed)");
+        return 0;
+    }
+    return 1;
+}
+
 static PyObject *Counter_count(Counter *self, PyObject *arg) {
+    if (!ready(self)) {
+        return NULL;
+    }
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "count() takes a str");
         return NULL;
@@ -416,6 +431,9 @@ static PyObject *Counter_count(Counter *self, PyObject *arg) {
 /* count() of each str of a list, all counted with the GIL released (threads count lists in
  * parallel). */
 static PyObject *Counter_count_many(Counter *self, PyObject *arg) {
+    if (!ready(self)) {
+        return NULL;
+    }
     PyObject *texts = PySequence_Tuple(arg); /* the list may change while the GIL is released */
     if (texts == NULL) {
         return NULL;
@@ -535,15 +553,20 @@ static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
     /* Decoded tokens are shorter than the file. */
     unsigned char *blob = PyMem_RawMalloc((size_t)data.len + 1);
     Slot *slots = PyMem_RawMalloc(sizeof(Slot) * capacity);
-    if (blob == NULL || slots == NULL || data.len >= UINT32_MAX) {
+    uint32_t *pairs = PyMem_RawMalloc(sizeof(uint32_t) * 65536);
+    if (blob == NULL || slots == NULL || pairs == NULL || data.len >= UINT32_MAX) {
         PyMem_RawFree(blob);
         PyMem_RawFree(slots);
+        PyMem_RawFree(pairs);
         PyBuffer_Release(&data);
         PyErr_SetString(PyExc_MemoryError, "cannot hold the vocabulary");
         return -1;
     }
     for (size_t i = 0; i < capacity; i++) {
         slots[i].rank = NO_RANK;
+    }
+    for (size_t i = 0; i < 65536; i++) {
+        pairs[i] = NO_RANK;
     }
     size_t mask = capacity - 1;
     size_t offset = 0;
@@ -571,6 +594,7 @@ static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
             if (len <= 0 || rank >= NO_RANK || count + 1 > capacity / 2) {
                 PyMem_RawFree(blob);
                 PyMem_RawFree(slots);
+                PyMem_RawFree(pairs);
                 PyBuffer_Release(&data);
                 PyErr_SetString(PyExc_ValueError, "not a tiktoken rank file");
                 return -1;
@@ -581,6 +605,9 @@ static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
                 at = (at + 1) & mask;
             }
             slots[at] = (Slot){(uint32_t)offset, (uint32_t)len, h, (uint32_t)rank};
+            if (len == 2) {
+                pairs[(blob[offset] << 8) | blob[offset + 1]] = (uint32_t)rank;
+            }
             offset += (size_t)len;
             count++;
         }
@@ -590,14 +617,17 @@ static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
     if (count == 0) {
         PyMem_RawFree(blob);
         PyMem_RawFree(slots);
+        PyMem_RawFree(pairs);
         PyErr_SetString(PyExc_ValueError, "not a tiktoken rank file");
         return -1;
     }
     unsigned char *fitted = PyMem_RawRealloc(blob, offset);
     PyMem_RawFree(self->blob);
     PyMem_RawFree(self->slots);
+    PyMem_RawFree(self->pair_ranks);
     self->blob = fitted ? fitted : blob;
     self->slots = slots;
+    self->pair_ranks = pairs;
     self->mask = mask;
     return 0;
 }
@@ -605,6 +635,7 @@ static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
 static void Counter_dealloc(Counter *self) {
     PyMem_RawFree(self->blob);
     PyMem_RawFree(self->slots);
+    PyMem_RawFree(self->pair_ranks);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 

@@ -173,6 +173,11 @@ def test_the_table_is_generated_from_unicodedata() -> None:
 def test_a_malformed_rank_file_is_refused(data: bytes) -> None:
     with pytest.raises(ValueError, match="not a tiktoken rank file"):
         _bpe.Counter(data)
+    unready = _bpe.Counter.__new__(_bpe.Counter)  # never initialised: refuses, never crashes
+    with pytest.raises(ValueError, match="no vocabulary"):
+        unready.count("text")
+    with pytest.raises(ValueError, match="no vocabulary"):
+        unready.count_many(["text"])
 
 
 @by_encoding
