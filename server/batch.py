@@ -488,9 +488,11 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         # More ranges than workers: a worker holds one range's results at a time, not half
         # the file's (1M short lines: 774 MB in a worker with one range each).
         ranges = _split(path, size, max(workers, -(-size // RANGE_BYTES)))
-        # Workers leave the tokenizer unloaded; the few lines over the byte bound are finished
-        # here, so it is loaded once, not once per worker. One thread finishes them while the
-        # workers go on (tiktoken lets go of the GIL while it encodes), in line order.
+        # Workers never load tiktoken: they count the lines over the byte bound with the
+        # compiled counter (about 10 MB), and defer here what it declines (or, for an encoding
+        # without one, every such line), so tiktoken is loaded once, not once per worker. One
+        # thread finishes them while the workers go on (tiktoken lets go of the GIL while it
+        # encodes), in line order.
         with ProcessPoolExecutor(min(workers, len(ranges)), initializer=_init_worker,
                                  initargs=(counter,)) as pool, \
                 ThreadPoolExecutor(1) as finisher:

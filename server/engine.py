@@ -29,7 +29,7 @@ from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
 from tunelint.rules import DATASET_INDEXES, Rule, all_rules
-from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred
+from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred, compiled_counter
 
 if TYPE_CHECKING:
     from tunelint.lean import LeanDocument
@@ -188,6 +188,17 @@ def _selected(r: Rule, settings: Settings, disabled: frozenset[str]) -> bool:
     return any(_matches(r, s) for s in selectors)
 
 
+def _counter(encoding: str, defer: bool) -> TokenCounter:
+    """A counter; with ``defer`` (a worker process) one that never loads tiktoken: the compiled
+    counter where the encoding has one (about 10 MB), deferring only what it declines, else
+    one that defers every count to the parent."""
+    if not defer:
+        return TokenCounter(encoding)
+    if compiled_counter(encoding) is not None:
+        return TokenCounter(encoding, compiled_only=True)
+    return DeferredCounter(encoding)
+
+
 class Analyzer:
     """Analyses lines for one file's settings; results are cached by line text."""
 
@@ -202,8 +213,7 @@ class Analyzer:
             settings=self.settings,
             profile=get_profile(self.settings.profile),
             model=model,
-            counter=(DeferredCounter if defer_tokens else TokenCounter)(
-                encoding_for(self.settings.model)),
+            counter=_counter(encoding_for(self.settings.model), defer_tokens),
             schema=load_schema(self.settings.schema, self.settings.root),
             path=path,
         )

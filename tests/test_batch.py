@@ -273,8 +273,9 @@ def test_key_groups_and_target_variety_equal_a_plain_count(values: list[int]) ->
 
 
 def _weight_lines(n: int) -> list[str]:
-    """Lines that all have the same problem (weight 1.0), some repeated, one over the token
-    limit (the workers defer it), one with a problem of its own."""
+    """Lines that all have the same problem (weight 1.0), some repeated, two over the token
+    limit (the workers count one; the other holds a letter their compiled counter declines, so
+    they defer it to the parent), one with a problem of its own."""
     out = [json.dumps({"messages": [{"role": "user", "content": f"Q{i}"},
                                     {"role": "assistant", "content": f"A{i}", "weight": 1.0}]})
            for i in range(n)]
@@ -282,6 +283,8 @@ def _weight_lines(n: int) -> list[str]:
     out[11] = json.dumps({"messages": [{"role": "user", "content": "Q"},  # 80k tokens
                                        {"role": "assistant", "content": "Eat! " * 40000}]})
     out[13] = json.dumps({"messages": [{"role": "asistant", "content": "A"}]})
+    out[17] = json.dumps({"messages": [{"role": "user", "content": "Q \U0002EBF0"},
+                                       {"role": "assistant", "content": "Eat! " * 40000}]})
     return out
 
 
@@ -300,15 +303,21 @@ def test_lines_with_the_same_problems_share_them(tmp_path: Path,
     path.write_text(text, encoding="utf-8")
     settings = settings_from_mapping({})
     full = Document(Analyzer(settings, str(path)), text, path=str(path))
+    finished: list[int] = []  # lengths of the lines the parent finished for the workers
+    finish = batch._finish_deferred
+    monkeypatch.setattr(batch, "_finish_deferred", lambda analyzer, path, offset, length: (
+        finished.append(length), finish(analyzer, path, offset, length))[1])
     for attempt in ("fresh", "cached"):
         lean = batch.check_path(str(path), settings, workers=workers)
         assert _key(lean) == _key(full), attempt
         assert len(lean.flagged) == 120, attempt
-        # weight 1.0; the long line's; the misspelt role's; and no problems at all (the slot
+        # weight 1.0; each long line's; the misspelt role's; and no problems at all (the slot
         # a resolved deferred line could take), nothing per line.
-        assert len(lean.flagged.distinct) <= 5, attempt
-    assert sum(d.code == "TL451" for d in full.diagnostics()) == 118
-    assert [d.line for d in full.diagnostics() if d.code == "TL901"] == [11]
+        assert len(lean.flagged.distinct) <= 6, attempt
+    assert sum(d.code == "TL451" for d in full.diagnostics()) == 117
+    assert [d.line for d in full.diagnostics() if d.code == "TL901"] == [11, 17]
+    # Workers count the long line themselves and defer only the one with the declined letter.
+    assert finished == ([len(lines[17].encode())] if workers > 1 else [])
 
 
 def test_flagged_lines_keep_order_share_and_survive_pickling() -> None:
