@@ -42,6 +42,9 @@ def count_tokens(counter: tk.TokenCounter, pairs: list[tuple[Any, str]],
     """
     batch: list[str] = []
     parsed: list[tuple[Any, Any]] = []
+    # tiktoken encodes a batch in threads; the compiled counter is quicker called string by
+    # string than the walk that would gather the batch.
+    gather = counter.compiled is None
     for result, text in pairs:
         if result.tokens is not None or result.format is None:
             continue
@@ -50,6 +53,8 @@ def count_tokens(counter: tk.TokenCounter, pairs: list[tuple[Any, str]],
         except orjson.JSONDecodeError:
             continue
         parsed.append((result, obj))
+        if not gather:
+            continue
         if result.format == fm.COMPLETION:
             pair = (obj.get("prompt"), obj.get("completion"))
             batch.extend(v for v in pair if isinstance(v, str))
@@ -59,7 +64,8 @@ def count_tokens(counter: tk.TokenCounter, pairs: list[tuple[Any, str]],
         if len(batch) > 50_000:
             counter.prefetch(batch, num_threads=num_threads)
             batch = []
-    counter.prefetch(batch, num_threads=num_threads)
+    if batch:
+        counter.prefetch(batch, num_threads=num_threads)
     for result, obj in parsed:
         if result.tokens is None and result.format is not None:
             try:

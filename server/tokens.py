@@ -269,7 +269,11 @@ def message_strings(message: Any) -> Iterable[str]:
     for key, value in message.items():
         if key == "weight":
             continue
-        yield from _strings(value)
+        # Most values are strings: yielded here, without a nested generator each.
+        if type(value) is str:
+            yield value
+        else:
+            yield from _strings(value)
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -277,14 +281,18 @@ def _strings(value: Any) -> Iterable[str]:
         yield value
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, dict) and item.get("type") == "image_url":
-                continue
-            yield from _strings(item)
+            if type(item) is str:
+                yield item
+            elif not (isinstance(item, dict) and item.get("type") == "image_url"):
+                yield from _strings(item)
     elif isinstance(value, dict):
         for k, v in value.items():
-            if k in ("type",):
+            if k == "type":
                 continue
-            yield from _strings(v)
+            if type(v) is str:
+                yield v
+            else:
+                yield from _strings(v)
 
 
 def image_tokens(part: dict[str, Any]) -> int:
