@@ -21,7 +21,8 @@ clean chat dataset shaped like PERF.md's, then times, each as its own process:
 
 With ``--flagged N`` it also times ``check --no-cache`` on two files of N lines where every line
 has a finding: ``flagged-same-<N>.jsonl`` (the same one, ``"weight": 1.0``) and
-``flagged-own-<N>.jsonl`` (one of its own, ``"role": "bot<i>"``), for the memory target.
+``flagged-own-<N>.jsonl`` (one of its own, ``"role": "bot<i>"``), for the memory target; and
+``check --fix --no-cache`` on a fresh copy of the first, where every line has a safe fix.
 
 Medians of ``--runs`` runs; peak memory of each command: the larger of its biggest process's
 ``wait4`` peak RSS and the summed RSS of its process tree sampled every 50 ms (tunelint's workers
@@ -242,6 +243,21 @@ def bench_flagged(lines: int, args: argparse.Namespace) -> list[dict[str, Any]]:
               f"{r.peak_mb:.0f} | {r.note} |")
         verdicts.append({"target": f"peak memory of check < 300 MB ({path.name})",
                          "holds": r.peak_mb < 300, "detail": f"{r.peak_mb:.0f} MB"})
+    # Every line of the "same" file has a safe fix (weight 1.0 -> 1): --fix rewrites each. A
+    # fresh copy each run (the copy's time is in the wall time).
+    path = flagged_dataset(lines, "same")
+    copy = DATA / f".fix-{path.name}"
+    r = measure(f"check --fix {path.name}",
+                ["sh", "-c", f'cp "{path}" "{copy}" && exec "{args.tunelint}" check --fix '
+                             f'--no-cache "{copy}"'], args.heavy_runs)
+    copy.unlink(missing_ok=True)
+    if r.median is not None and r.peak_mb is not None:
+        print(f"| {path.name} --fix (each line fixed) | {path.stat().st_size / 1e6:,.0f} | "
+              f"{r.median:.2f} | {r.peak_mb:.0f} | {r.note} |")
+        verdicts.append({"target": f"peak memory of check --fix < 300 MB ({path.name})",
+                         "holds": r.peak_mb < 300, "detail": f"{r.peak_mb:.0f} MB"})
+    else:
+        print(f"| {path.name} --fix | | failed: {r.note} | | |")
     print()
     for v in verdicts:
         print(f"- {'HOLDS' if v['holds'] else 'FAILS'}: {v['target']}: {v['detail']}")

@@ -29,7 +29,7 @@ from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
 from tunelint.rules import DATASET_INDEXES, Rule, all_rules
-from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred, compiled_counter
+from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred, has_compiled_counter
 
 if TYPE_CHECKING:
     from tunelint.lean import LeanDocument
@@ -194,7 +194,7 @@ def _counter(encoding: str, defer: bool) -> TokenCounter:
     one that defers every count to the parent."""
     if not defer:
         return TokenCounter(encoding)
-    if compiled_counter(encoding) is not None:
+    if has_compiled_counter(encoding):  # loaded on the first count: most files need none
         return TokenCounter(encoding, compiled_only=True)
     return DeferredCounter(encoding)
 

@@ -113,13 +113,18 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 COMPILED_ENCODINGS = frozenset({"o200k_base", "cl100k_base"})
 
 
+def has_compiled_counter(name: str) -> bool:
+    """Whether ``compiled_counter(name)`` would give a counter (without loading it)."""
+    return _bpe is not None and name in COMPILED_ENCODINGS
+
+
 @cache
 def compiled_counter(name: str) -> _bpe.Counter | None:
     """The compiled counter of an encoding (about 10 MB, against tiktoken's 50-75), or None
     where there is none: tiktoken counts then. It declines the rare text it cannot count
     exactly (a code point its Unicode table does not know, a very long piece): tiktoken counts
     those too, loaded only then."""
-    if _bpe is None or name not in COMPILED_ENCODINGS:
+    if not has_compiled_counter(name):
         return None
     return _bpe.Counter(_verified_file(name), name)
 
