@@ -529,6 +529,11 @@ static int Counter_init(Counter *self, PyObject *args, PyObject *kwds) {
     Py_buffer data;
     const char *pattern = "o200k_base";
     static char *names[] = {"data", "pattern", NULL};
+    if (self->slots != NULL) {
+        /* Another thread may be counting with these tables, the GIL released. */
+        PyErr_SetString(PyExc_TypeError, "a Counter cannot be initialised twice");
+        return -1;
+    }
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*|s:Counter", names, &data, &pattern)) {
         return -1;
     }

@@ -173,6 +173,8 @@ def test_the_table_is_generated_from_unicodedata() -> None:
 def test_a_malformed_rank_file_is_refused(data: bytes) -> None:
     with pytest.raises(ValueError, match="not a tiktoken rank file"):
         _bpe.Counter(data)
+    with pytest.raises(TypeError, match="twice"):  # its tables may be in use by a thread
+        counter().__init__(tokens._verified_file("o200k_base"))
     unready = _bpe.Counter.__new__(_bpe.Counter)  # never initialised: refuses, never crashes
     with pytest.raises(ValueError, match="no vocabulary"):
         unready.count("text")
