@@ -203,3 +203,25 @@ def _decodes(token: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def test_without_the_compiled_module_tiktoken_counts_and_workers_defer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform without a C compiler builds no _bpe: counts are tiktoken's, and a worker's
+    counter defers every count to the parent, as before the compiled counter."""
+    from tunelint import engine
+
+    tokens.compiled_counter.cache_clear()
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(tokens, "_bpe", None)
+            assert not tokens.has_compiled_counter("o200k_base")
+            tc = tokens.TokenCounter("o200k_base")
+            assert tc.compiled is None
+            assert tc.count("Hello, wörld 😀") == tiktoken_count("Hello, wörld 😀")
+            assert isinstance(engine._counter("o200k_base", defer=True), tokens.DeferredCounter)
+            with pytest.raises(tokens.TokensDeferred):
+                tokens.TokenCounter("o200k_base", compiled_only=True).count("text")
+    finally:
+        tokens.compiled_counter.cache_clear()  # the None cached above
+    assert type(engine._counter("o200k_base", defer=True)) is tokens.TokenCounter
