@@ -5,10 +5,11 @@ Most lines of a real dataset are the same shape: ``{"messages": [{"role": ..., "
 rule's verdict depends on nothing but the sequence of roles (and the settings): the structure is
 fixed, the content is a string that is not blank and holds no special token, and the example is
 too short to be over the token limit. So the first line with a given sequence of roles goes
-through the whole engine, and if it has no problem, later lines with the same roles are known to
-have none either; only their keys (canonical JSON, prompt and target) are computed, in one pass
+through the whole engine, and later lines with the same roles get its format and its problems
+(a missing assistant, a system message out of place: each placed later by its pointer, on the
+line's own text); only their keys (canonical JSON, prompt and target) are computed, in one pass
 over the line's bytes by the compiled ``_fastline.plain_chat``. A line that is not plain goes
-through the whole engine, as does every line of a sequence of roles that had a problem.
+through the whole engine.
 
 What keeps this exact:
 
@@ -19,7 +20,8 @@ What keeps this exact:
   off too (it can look at anything), as does ``format = "none"`` (no format rules at all).
 - The token bound of a line must be within the limit ``example-too-long`` uses.
 - The first line of each sequence of roles is checked: its full result must equal the one the
-  fast path would have built, keys included, or that sequence never takes the fast path.
+  fast path would have built, keys included, and none of its problems may carry columns or a
+  related line of its own, or that sequence never takes the fast path.
 - Tests compare both paths on generated lines (tests/test_fastpath.py).
 
 Without the compiled module (a platform without a C compiler) everything goes the whole way:
@@ -36,6 +38,7 @@ from tunelint import formats as fm
 if TYPE_CHECKING:
     from tunelint.engine import LineResult, RuleSet
     from tunelint.models import ModelInfo
+    from tunelint.problems import Problem
 
 try:
     from tunelint import _fastline
@@ -100,13 +103,15 @@ class PlainChatPath:
             limit = too_long.options.get("limit") or (model.limit if model else None)
         # No limit (or the rule off): no line is too long.
         self.limit: float = limit or float("inf")
-        # Roles (one letter a message) -> the format of a line with them that has no problem,
-        # or None when such a line had one (those always go the whole way).
-        self.verdicts: dict[bytes, str | None] = {}
+        # Roles (one letter a message) -> the format and the problems of a line with them (a
+        # function of the roles, like every verdict here), or None when the first such line's
+        # result could not be rebuilt from them (those always go the whole way).
+        self.verdicts: dict[bytes, tuple[str | None, tuple[Problem, ...]] | None] = {}
 
     def analyze(self, raw: bytes, full: Callable[[bytes], LineResult]) -> LineResult | None:
         """The result of a plain chat line (through ``full`` the first time its roles are seen),
-        or None when the line is not plain or its roles had a problem before."""
+        or None when the line is not plain or the first line with its roles could not be
+        rebuilt from them."""
         if _fastline is None or not self.formats:
             return None
         found = _fastline.plain_chat(raw)
@@ -121,19 +126,25 @@ class PlainChatPath:
         if verdict is _UNSEEN:
             result = full(raw)
             if len(self.verdicts) < MAX_SEQUENCES:
-                fast = self._build(raw, result.format, canonical, roles, prompt, target)
-                clean = (result.format in self.formats and not result.problems
-                         and result == fast)
-                self.verdicts[roles] = result.format if clean else None
+                learnt = (result.format, result.problems)
+                fast = self._build(raw, learnt, canonical, roles, prompt, target)
+                # Problems placed by pointer alone: one with its own columns or a related
+                # line would not be the same on another line.
+                same = (result.format in self.formats and result == fast
+                        and all(p.span is None and not p.related for p in result.problems))
+                self.verdicts[roles] = learnt if same else None
             return result
         return self._build(raw, verdict, canonical, roles, prompt, target)  # type: ignore[arg-type]
 
-    def _build(self, raw: bytes, fmt: str | None, canonical: bytes, roles: bytes,
-               prompt: bytes | None, target: bytes | None) -> LineResult:
+    def _build(self, raw: bytes, verdict: tuple[str | None, tuple[Problem, ...]],
+               canonical: bytes, roles: bytes, prompt: bytes | None, target: bytes | None
+               ) -> LineResult:
         key = self._key
+        fmt, problems = verdict
         result = self._result(
             kind=self._object, format=fmt, size=len(raw), n_messages=len(roles),
             exact_key=key(canonical), norm_key=key(_fastline.normalize(canonical)),
+            problems=problems,
         )
         if prompt is not None and target is not None:
             result.prompt_key = key(prompt)

@@ -236,14 +236,38 @@ def test_takes_plain_lines_and_the_ways_they_are_written() -> None:
 
 # --- the safeguards ----------------------------------------------------------------------
 
-def test_a_sequence_of_roles_with_a_problem_always_goes_the_whole_way() -> None:
+def test_a_sequence_of_roles_with_a_problem_takes_it_with_those_problems() -> None:
+    """On a plain line every rule's verdict is a function of the roles, problems included: the
+    first line with a sequence learns them, later ones reuse them (and equal the whole
+    engine's result)."""
     late_system = (b'{"messages":[{"role":"user","content":"a"},{"role":"system","content":"b"},'
                    b'{"role":"assistant","content":"c"}]}')
-    fast, _ = analyzers({})
+    later = late_system.replace(b'"a"', b'"z"')
+    fast, whole = analyzers({})
     first = fast.analyze_bytes(late_system)
     assert first.problems
-    assert fast._plain.verdicts[b"usa"] is None
-    assert fast.analyze_bytes(late_system.replace(b'"a"', b'"z"')).problems
+    assert fast._plain.verdicts[b"usa"] == (first.format, first.problems)
+    assert fast.analyze_bytes(later) == whole.analyze_bytes(later)
+    assert assert_same([late_system, later, later], {}) == 3  # each after a twin
+
+
+def test_problems_placed_by_their_own_columns_are_not_reused() -> None:
+    """A problem with columns or a related line of its own belongs to its line: the sequence
+    then always goes the whole way."""
+    from tunelint.problems import Problem, Related
+
+    fast, whole = analyzers({})
+    for extra in ({"span": (0, 1)}, {"related": [Related(0, "", "there")]}):
+        path = fastpath.PlainChatPath(fast.rules, None, off=False)
+
+        def full(raw: bytes, extra: dict[str, Any] = extra) -> Any:
+            result = whole.analyze_bytes(raw)
+            result.problems = (Problem("TL301", "odd", **extra),)
+            return result
+
+        path.analyze(PLAIN, full)
+        assert path.verdicts[b"ua"] is None, extra
+        assert path.analyze(PLAIN, full) is None
 
 
 def test_a_wrong_canonical_form_is_caught_by_the_first_line_check(
