@@ -6,8 +6,8 @@
  *     {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", ...}, ...]}
  *
  * and returns what the engine would derive from it: orjson.dumps(obj, OPT_SORT_KEYS) (the
- * canonical JSON the duplicate keys hash), the roles as one letter each ('s', 'u', 'a', or the
- * weight's digit for an assistant message with one), and the prompt and target of the
+ * canonical JSON the duplicate keys hash), the roles as one letter each ('s', 'u', 'a', or for an
+ * assistant message with a weight '0', '1', 'O' for 0.0 and 'I' for 1.0), and the prompt and target of the
  * conflicting-target check (formats.prompt_and_target: without weights). Anything else returns None and the line goes through
  * the whole engine: the grammar accepted here is narrow on purpose, so that every rule's verdict
  * on an accepted line depends on its roles alone (fastpath.py lists the conditions and the tests
@@ -15,7 +15,7 @@
  *
  * Accepted: one object with exactly the key "messages" holding a non-empty array of objects,
  * each with exactly the keys "role" (one of "system", "user", "assistant") and "content" (a
- * string), and on assistant messages maybe "weight" (0 or 1), keys in any order and spelt
+ * string), and on assistant messages maybe "weight" (0, 1, 0.0 or 1.0), keys in any order and spelt
  * without escapes; spaces or tabs between tokens but not
  * around the line. The content must be valid UTF-8, hold a character other than whitespace (as
  * str.isspace counts it), no control character but tab, line feed and carriage return, no lone
@@ -435,8 +435,12 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
                 }
                 weight = *p - '0';
                 p++;
+                if (end - p >= 2 && p[0] == '.' && p[1] == '0') {
+                    weight += 2; /* 0.0 or 1.0, as pandas writes them: 2 or 3 */
+                    p += 2;
+                }
                 if (p < end && *p != ' ' && *p != '\t' && *p != ',' && *p != '}') {
-                    goto decline; /* 10, 1.0, 1e0: not the plain 0 or 1 */
+                    goto decline; /* 10, 1.00, 1e0: not 0, 1, 0.0 or 1.0 */
                 }
                 p = skip_space(p, end);
             } else {
@@ -453,7 +457,8 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
             goto decline;
         }
         p = skip_space(p + 1, end);
-        if (!reserve(b, 24)) {
+        /* ,"role":"assistant" (19), ,"weight":1.0 (13) and } */
+        if (!reserve(b, 40)) {
             goto fail;
         }
         PUT(b, ",\"role\":\"", 9);
@@ -463,7 +468,9 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
         PUT(b, "\"", 1);
         Py_ssize_t core_end = b->len; /* the message without its weight, before its '}' */
         if (weight >= 0) {
-            PUT(b, weight ? ",\"weight\":1" : ",\"weight\":0", 11);
+            static const char *weights[] = {",\"weight\":0", ",\"weight\":1", ",\"weight\":0.0",
+                                            ",\"weight\":1.0"};
+            PUT(b, weights[weight], weight < 2 ? 11 : 13);
         }
         PUT(b, "}", 1);
         if (n_messages == room) {
@@ -485,8 +492,9 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
             ends = e;
             room = bigger;
         }
-        /* Roles as letters; an assistant message with a weight as the weight's digit. */
-        roles[n_messages] = weight < 0 ? role[0] : (char)('0' + weight);
+        /* Roles as letters; an assistant message with a weight as the weight's digit, or 'O'
+         * and 'I' for 0.0 and 1.0. */
+        roles[n_messages] = weight < 0 ? role[0] : "01OI"[weight];
         ends[3 * n_messages] = message_start;
         ends[3 * n_messages + 1] = core_end;
         ends[3 * n_messages + 2] = b->len;
@@ -517,7 +525,8 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
         /* The prompt is the messages before the last assistant message, as a JSON array; the
          * target that message. None for both without an assistant message after the first. */
         Py_ssize_t last = n_messages - 1;
-        while (last >= 0 && roles[last] != 'a' && roles[last] != '0' && roles[last] != '1') {
+        while (last >= 0 && roles[last] != 'a' && roles[last] != '0' && roles[last] != '1' &&
+               roles[last] != 'O' && roles[last] != 'I') {
             last--;
         }
         PyObject *canonical_bytes = PyBytes_FromStringAndSize(b->data, b->len);

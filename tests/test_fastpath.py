@@ -74,14 +74,20 @@ def assert_same(lines: list[bytes], options: dict[str, Any]) -> int:
     return taken
 
 
+# An assistant message's letter by its weight, as plain_chat spells it.
+WEIGHT_LETTERS = {"0": "0", "1": "1", "0.0": "O", "1.0": "I"}
+WEIGHTS = {"0": 0, "1": 1, "O": 0.0, "I": 1.0}
+
+
 def clean_twin(roles: bytes) -> bytes:
     """A plain line with these roles (as plain_chat spells them) and ordinary content."""
-    names = {"s": "system", "u": "user", "a": "assistant", "0": "assistant", "1": "assistant"}
+    names = {"s": "system", "u": "user", "a": "assistant"}
     msgs: list[dict[str, Any]] = []
     for letter in roles.decode():
-        m: dict[str, Any] = {"role": names[letter], "content": f"Text {len(msgs)}"}
-        if letter in "01":
-            m["weight"] = int(letter)
+        m: dict[str, Any] = {"role": names.get(letter, "assistant"),
+                             "content": f"Text {len(msgs)}"}
+        if letter in WEIGHTS:
+            m["weight"] = WEIGHTS[letter]
         msgs.append(m)
     return orjson.dumps({"messages": msgs})
 
@@ -106,7 +112,7 @@ def messages(draw: st.DrawFn) -> list[dict[str, Any]]:
     for _ in range(draw(st.integers(0, 6))):
         m: dict[str, Any] = {"role": draw(st.sampled_from(ROLES)), "content": draw(CONTENT)}
         if draw(st.integers(0, 5)) == 0:
-            m["weight"] = draw(st.sampled_from([0, 1, 1, 0, 1.0, 2, "1", None]))
+            m["weight"] = draw(st.sampled_from([0, 1, 1, 0, 1.0, 0.0, 2, "1", None]))
         if draw(st.integers(0, 12)) == 0:
             m["name"] = "bob"
         if draw(st.integers(0, 20)) == 0:
@@ -171,7 +177,8 @@ def test_plain_chat_writes_what_orjson_and_prompt_and_target_write(
     canonical, roles, prompt, target = found
     obj = orjson.loads(raw)
     assert canonical == orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-    letters = [m["role"][0] if "weight" not in m else str(m["weight"]) for m in obj["messages"]]
+    letters = [m["role"][0] if "weight" not in m else WEIGHT_LETTERS[repr(m["weight"])]
+               for m in obj["messages"]]
     assert roles == "".join(letters).encode()
     pt = fm.prompt_and_target(obj, fm.CHAT, raw.decode())
     assert (prompt, target) == (pt if pt is not None else (None, None))
@@ -214,7 +221,9 @@ PLAIN = b'{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","conte
     PLAIN.replace(b'"role":"user"', b'"r\\u006fle":"user"'),
     PLAIN.replace(b'"role":"user"', b'"role":"user","role":"user"'),
     PLAIN.replace(b'"role":"user"', b'"role":"user","weight":1'),
-    PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":1.0'),
+    PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":1.00'),
+    PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":1.5'),
+    PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":1e0'),
     PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":10'),
     PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","name":"x"'),
     PLAIN.replace(b'{"messages"', b'{"tools":[],"messages"'),
@@ -229,9 +238,15 @@ def test_takes_plain_lines_and_the_ways_they_are_written() -> None:
     weighted = PLAIN.replace(b'"content":"Yo"', b'"content":"Yo", "weight": 1')
     spaced = (b'{"messages": [{"content": "caf\\u00e9 \\ud83d\\ude00 \\/ \\"q\\" \\\\ \\n",\t'
               b'"role": "user"}, {"role": "assistant", "content": "ok"}]}')
-    for raw in (PLAIN, weighted, spaced):
+    # As pandas writes weights: a finding (use 1 and 0), the same on every such line.
+    pandas = [PLAIN.replace(b'"content":"Yo"', b'"content":"Yo","weight":%s' % w)
+              for w in (b"1.0", b"0.0")]
+    for raw in (PLAIN, weighted, spaced, *pandas):
         assert _fastline.plain_chat(raw) is not None, raw
     assert assert_same([PLAIN, PLAIN, weighted, weighted, spaced, spaced], {}) == 6
+    assert assert_same([pandas[0], pandas[0], pandas[1], pandas[1]], {}) == 4
+    fast, _ = analyzers({})
+    assert fast.analyze_bytes(pandas[0]).problems
 
 
 # --- the safeguards ----------------------------------------------------------------------
