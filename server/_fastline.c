@@ -330,44 +330,84 @@ static const unsigned char *literal(const unsigned char *p, const unsigned char 
 
 static const char HEAD[] = "{\"messages\":[";
 
-static PyObject *plain_chat(PyObject *module, PyObject *arg) {
-    (void)module;
-    if (!PyBytes_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "plain_chat() takes bytes");
-        return NULL;
-    }
-    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
-    const unsigned char *end = p + PyBytes_GET_SIZE(arg);
-    /* A buffer per call (not one kept between calls): nothing to reason about if two threads
-     * call in turn, and a 100 MB line's buffer does not outlive its call. */
-    Buffer canonical = {NULL, 0, 0};
-    Buffer *b = &canonical;
-    /* Roles, one letter each, and where each message ends in the canonical bytes. */
+/* What scan_plain finds on a line: the canonical JSON, the roles (one letter a message) and, per
+ * message, where it starts in the canonical bytes, where it ends without its weight (the prompt
+ * and target leave weights out) and where it ends. Kept between lines by plain_lines, so that
+ * its buffers are allocated once per block, not once per line. */
+typedef struct {
+    Buffer canonical;
     char roles_small[64];
-    /* Per message: where it starts in the canonical bytes, where it ends without its weight
-     * (the prompt and target leave weights out) and where it ends. */
     Py_ssize_t ends_small[64 * 3];
-    char *roles = roles_small;
-    Py_ssize_t *ends = ends_small;
-    Py_ssize_t n_messages = 0, room = 64;
-    PyObject *result = NULL;
+    char *roles;
+    Py_ssize_t *ends;
+    Py_ssize_t n_messages, room;
+} Plain;
 
-    if (!reserve(b, PyBytes_GET_SIZE(arg) + (Py_ssize_t)sizeof(HEAD) + 64)) {
-        return PyErr_NoMemory();
+static void plain_init(Plain *s) {
+    s->canonical.data = NULL;
+    s->canonical.len = s->canonical.cap = 0;
+    s->roles = s->roles_small;
+    s->ends = s->ends_small;
+    s->n_messages = 0;
+    s->room = 64;
+}
+
+static void plain_free(Plain *s) {
+    if (s->roles != s->roles_small) {
+        PyMem_Free(s->roles);
+        PyMem_Free(s->ends);
+    }
+    PyMem_Free(s->canonical.data);
+    plain_init(s);
+}
+
+/* Room for one more message's role and ends: 0 when out of memory. */
+static int plain_grow(Plain *s) {
+    if (s->n_messages < s->room) {
+        return 1;
+    }
+    Py_ssize_t bigger = s->room * 2;
+    char *r = PyMem_Malloc((size_t)bigger);
+    Py_ssize_t *e = PyMem_Malloc((size_t)bigger * 3 * sizeof(Py_ssize_t));
+    if (r == NULL || e == NULL) {
+        PyMem_Free(r);
+        PyMem_Free(e);
+        return 0;
+    }
+    memcpy(r, s->roles, (size_t)s->room);
+    memcpy(e, s->ends, (size_t)s->room * 3 * sizeof(Py_ssize_t));
+    if (s->roles != s->roles_small) {
+        PyMem_Free(s->roles);
+        PyMem_Free(s->ends);
+    }
+    s->roles = r;
+    s->ends = e;
+    s->room = bigger;
+    return 1;
+}
+
+/* Scans the line [p, end) into s: 1 when it is a plain chat line, 0 when the fast path declines
+ * it, -1 when out of memory (no exception set). */
+static int scan_plain(Plain *s, const unsigned char *p, const unsigned char *end) {
+    Buffer *b = &s->canonical;
+    b->len = 0;
+    s->n_messages = 0;
+    if (!reserve(b, (end - p) + (Py_ssize_t)sizeof(HEAD) + 64)) {
+        return -1;
     }
     PUT(b, HEAD, (Py_ssize_t)sizeof(HEAD) - 1);
     if (p == end || *p != '{') {
-        goto decline;
+        return 0;
     }
     p = skip_space(p + 1, end);
     if ((p = LIT(p, "\"messages\"")) == NULL) {
-        goto decline;
+        return 0;
     }
     if ((p = after_colon(p, end)) == NULL) {
-        goto decline;
+        return 0;
     }
     if (p == end || *p != '[') {
-        goto decline;
+        return 0;
     }
     p = skip_space(p + 1, end);
     for (;;) {
@@ -376,13 +416,13 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
         Py_ssize_t content_start = -1;
         int weight = -1;
         if (p == end || *p != '{') {
-            goto decline;
+            return 0;
         }
         p = skip_space(p + 1, end);
         /* The message is written with its content first (sorted keys); the role is known only
          * once both members are read, so the content goes to the buffer and the role after. */
         if (!reserve(b, 12)) {
-            goto fail;
+            return -1;
         }
         Py_ssize_t message_start = b->len;
         PUT(b, "{\"content\":", 11);
@@ -393,13 +433,13 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
                     break; /* no weight */
                 }
                 if (p == end || *p != ',') {
-                    goto decline;
+                    return 0;
                 }
                 p = skip_space(p + 1, end);
             }
             if ((after = LIT(p, "\"role\"")) != NULL && role == NULL) {
                 if ((p = after_colon(after, end)) == NULL) {
-                    goto decline;
+                    return 0;
                 }
                 if ((after = LIT(p, "\"user\"")) != NULL) {
                     role = "u";
@@ -411,27 +451,27 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
                     role = "s";
                     role_len = 6;
                 } else {
-                    goto decline;
+                    return 0;
                 }
                 p = skip_space(after, end);
             } else if ((after = LIT(p, "\"content\"")) != NULL && content_start < 0) {
                 if ((p = after_colon(after, end)) == NULL) {
-                    goto decline;
+                    return 0;
                 }
                 if (p == end || *p != '"') {
-                    goto decline;
+                    return 0;
                 }
                 content_start = b->len;
                 if ((p = content(p, end, b)) == NULL) {
-                    goto decline;
+                    return 0; /* declined (its reservation is covered by the one above) */
                 }
                 p = skip_space(p, end);
             } else if ((after = LIT(p, "\"weight\"")) != NULL && weight < 0) {
                 if ((p = after_colon(after, end)) == NULL) {
-                    goto decline;
+                    return 0;
                 }
                 if (p == end || (*p != '0' && *p != '1')) {
-                    goto decline;
+                    return 0;
                 }
                 weight = *p - '0';
                 p++;
@@ -440,26 +480,26 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
                     p += 2;
                 }
                 if (p < end && *p != ' ' && *p != '\t' && *p != ',' && *p != '}') {
-                    goto decline; /* 10, 1.00, 1e0: not 0, 1, 0.0 or 1.0 */
+                    return 0; /* 10, 1.00, 1e0: not 0, 1, 0.0 or 1.0 */
                 }
                 p = skip_space(p, end);
             } else {
-                goto decline;
+                return 0;
             }
         }
         if (role == NULL || content_start < 0) {
-            goto decline;
+            return 0;
         }
         if (weight >= 0 && role[0] != 'a') {
-            goto decline; /* a weight on another role: the weight rules speak */
+            return 0; /* a weight on another role: the weight rules speak */
         }
         if (p == end || *p != '}') {
-            goto decline;
+            return 0;
         }
         p = skip_space(p + 1, end);
         /* ,"role":"assistant" (19), ,"weight":1.0 (13) and } */
         if (!reserve(b, 40)) {
-            goto fail;
+            return -1;
         }
         PUT(b, ",\"role\":\"", 9);
         static const char *names[] = {"user", "assistant", "system"};
@@ -473,36 +513,20 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
             PUT(b, weights[weight], weight < 2 ? 11 : 13);
         }
         PUT(b, "}", 1);
-        if (n_messages == room) {
-            Py_ssize_t bigger = room * 2;
-            char *r = PyMem_Malloc((size_t)bigger);
-            Py_ssize_t *e = PyMem_Malloc((size_t)bigger * 3 * sizeof(Py_ssize_t));
-            if (r == NULL || e == NULL) {
-                PyMem_Free(r);
-                PyMem_Free(e);
-                goto fail;
-            }
-            memcpy(r, roles, (size_t)room);
-            memcpy(e, ends, (size_t)room * 3 * sizeof(Py_ssize_t));
-            if (roles != roles_small) {
-                PyMem_Free(roles);
-                PyMem_Free(ends);
-            }
-            roles = r;
-            ends = e;
-            room = bigger;
+        if (!plain_grow(s)) {
+            return -1;
         }
         /* Roles as letters; an assistant message with a weight as the weight's digit, or 'O'
          * and 'I' for 0.0 and 1.0. */
-        roles[n_messages] = weight < 0 ? role[0] : "01OI"[weight];
-        ends[3 * n_messages] = message_start;
-        ends[3 * n_messages + 1] = core_end;
-        ends[3 * n_messages + 2] = b->len;
-        n_messages++;
+        Py_ssize_t m = s->n_messages++;
+        s->roles[m] = weight < 0 ? role[0] : "01OI"[weight];
+        s->ends[3 * m] = message_start;
+        s->ends[3 * m + 1] = core_end;
+        s->ends[3 * m + 2] = b->len;
         if (p < end && *p == ',') {
             p = skip_space(p + 1, end);
             if (!reserve(b, 1)) {
-                goto fail;
+                return -1;
             }
             PUT(b, ",", 1);
             continue;
@@ -510,79 +534,104 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
         if (p < end && *p == ']') {
             break;
         }
-        goto decline;
+        return 0;
     }
     p = skip_space(p + 1, end);
     if (p == end || *p != '}' || p + 1 != end) {
-        goto decline;
+        return 0;
     }
     if (!reserve(b, 2)) {
-        goto fail;
+        return -1;
     }
     PUT(b, "]}", 2);
+    return 1;
+}
 
-    {
-        /* The prompt is the messages before the last assistant message, as a JSON array; the
-         * target that message. None for both without an assistant message after the first. */
-        Py_ssize_t last = n_messages - 1;
-        while (last >= 0 && roles[last] != 'a' && roles[last] != '0' && roles[last] != '1' &&
-               roles[last] != 'O' && roles[last] != 'I') {
-            last--;
+/* The last assistant message, whose target the conflicting-target check compares: -1 without
+ * one, 0 when it is the first message (no prompt: neither is kept). */
+static Py_ssize_t plain_last_assistant(const Plain *s) {
+    Py_ssize_t last = s->n_messages - 1;
+    while (last >= 0 && s->roles[last] != 'a' && s->roles[last] != '0' &&
+           s->roles[last] != '1' && s->roles[last] != 'O' && s->roles[last] != 'I') {
+        last--;
+    }
+    return last;
+}
+
+/* The prompt (the messages before `last`, without weights, as a JSON array) and the target
+ * (message `last` without its weight), as new bytes objects. */
+static int plain_prompt_target(const Plain *s, Py_ssize_t last, PyObject **prompt,
+                               PyObject **target) {
+    const Py_ssize_t *ends = s->ends;
+    const char *data = s->canonical.data;
+    Py_ssize_t size = 2 + (last - 1); /* brackets and commas */
+    for (Py_ssize_t i = 0; i < last; i++) {
+        size += ends[3 * i + 1] - ends[3 * i] + 1;
+    }
+    *prompt = PyBytes_FromStringAndSize(NULL, size);
+    if (*prompt == NULL) {
+        return 0;
+    }
+    char *o = PyBytes_AS_STRING(*prompt);
+    *o++ = '[';
+    for (Py_ssize_t i = 0; i < last; i++) {
+        if (i > 0) {
+            *o++ = ',';
         }
-        PyObject *canonical_bytes = PyBytes_FromStringAndSize(b->data, b->len);
-        PyObject *roles_bytes = PyBytes_FromStringAndSize(roles, n_messages);
+        Py_ssize_t n = ends[3 * i + 1] - ends[3 * i];
+        memcpy(o, data + ends[3 * i], (size_t)n);
+        o += n;
+        *o++ = '}';
+    }
+    *o = ']';
+    Py_ssize_t n = ends[3 * last + 1] - ends[3 * last];
+    *target = PyBytes_FromStringAndSize(NULL, n + 1);
+    if (*target == NULL) {
+        Py_CLEAR(*prompt);
+        return 0;
+    }
+    memcpy(PyBytes_AS_STRING(*target), data + ends[3 * last], (size_t)n);
+    PyBytes_AS_STRING(*target)[n] = '}';
+    return 1;
+}
+
+static PyObject *plain_chat(PyObject *module, PyObject *arg) {
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "plain_chat() takes bytes");
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
+    /* A scanner per call (not one kept between calls): nothing to reason about if two threads
+     * call in turn, and a 100 MB line's buffer does not outlive its call. */
+    Plain s;
+    plain_init(&s);
+    PyObject *result = NULL;
+    int found = scan_plain(&s, p, p + PyBytes_GET_SIZE(arg));
+    if (found < 0) {
+        PyErr_NoMemory();
+    } else if (found == 0) {
+        result = Py_NewRef(Py_None);
+    } else {
+        PyObject *canonical = PyBytes_FromStringAndSize(s.canonical.data, s.canonical.len);
+        PyObject *roles = PyBytes_FromStringAndSize(s.roles, s.n_messages);
         PyObject *prompt = NULL, *target = NULL;
+        Py_ssize_t last = plain_last_assistant(&s);
         if (last > 0) {
-            Py_ssize_t size = 2 + (last - 1); /* brackets and commas */
-            for (Py_ssize_t i = 0; i < last; i++) {
-                size += ends[3 * i + 1] - ends[3 * i] + 1;
-            }
-            prompt = PyBytes_FromStringAndSize(NULL, size);
-            if (prompt != NULL) {
-                char *s = PyBytes_AS_STRING(prompt);
-                *s++ = '[';
-                for (Py_ssize_t i = 0; i < last; i++) {
-                    if (i > 0) {
-                        *s++ = ',';
-                    }
-                    Py_ssize_t n = ends[3 * i + 1] - ends[3 * i];
-                    memcpy(s, b->data + ends[3 * i], (size_t)n);
-                    s += n;
-                    *s++ = '}';
-                }
-                *s = ']';
-            }
-            Py_ssize_t n = ends[3 * last + 1] - ends[3 * last];
-            target = PyBytes_FromStringAndSize(NULL, n + 1);
-            if (target != NULL) {
-                memcpy(PyBytes_AS_STRING(target), b->data + ends[3 * last], (size_t)n);
-                PyBytes_AS_STRING(target)[n] = '}';
-            }
+            plain_prompt_target(&s, last, &prompt, &target);
         } else {
             prompt = Py_NewRef(Py_None);
             target = Py_NewRef(Py_None);
         }
-        if (canonical_bytes && roles_bytes && prompt && target) {
-            result = PyTuple_Pack(4, canonical_bytes, roles_bytes, prompt, target);
+        if (canonical && roles && prompt && target) {
+            result = PyTuple_Pack(4, canonical, roles, prompt, target);
         }
-        Py_XDECREF(canonical_bytes);
-        Py_XDECREF(roles_bytes);
+        Py_XDECREF(canonical);
+        Py_XDECREF(roles);
         Py_XDECREF(prompt);
         Py_XDECREF(target);
     }
-    goto done;
-
-decline:
-    result = Py_NewRef(Py_None);
-    goto done;
-fail:
-    PyErr_NoMemory();
-done:
-    if (roles != roles_small) {
-        PyMem_Free(roles);
-        PyMem_Free(ends);
-    }
-    PyMem_Free(canonical.data);
+    plain_free(&s);
     return result;
 }
 
@@ -624,6 +673,226 @@ static PyObject *normalize(PyObject *module, PyObject *arg) {
         return NULL;
     }
     return out;
+}
+
+/* ---- plain_lines: a run of plain lines straight into the check's columns ----------------
+ *
+ * batch.py's loop over a block of a file, for the lines the fast path takes whole: each line
+ * whose sequence of roles has a verdict already (the `codes` dict) gets its columns (lean.Columns,
+ * in the arrays' native layout) written here, with no Python object per line but the views its
+ * hashes are read through. It stops at the first line it cannot take, for the caller to analyse:
+ * a line that is not plain, one whose roles have no code yet (their roles are returned, so the
+ * caller can add the code once it has a verdict), one over the token bound, one without its
+ * line end in the block, or the range's end. */
+
+enum {
+    COL_KINDS, COL_FORMATS, COL_N_MESSAGES, COL_N_IMAGES, COL_SIZES, COL_TOKENS, COL_ENDINGS,
+    COL_OFFSETS, COL_LENGTHS, COL_HASHES, COL_EXACT, COL_NORM, COL_PROMPT, COL_TARGET, N_COLUMNS
+};
+/* Bytes per line of each column (array typecodes B B I I Q q B Q Q Q, then 8-byte keys). */
+static const Py_ssize_t column_width[N_COLUMNS] = {1, 1, 4, 4, 8, 8, 1, 8, 8, 8, 8, 8, 8, 8};
+
+#define PUT_VALUE(b, type, v) do { type v_ = (type)(v); PUT((b), &v_, sizeof(type)); } while (0)
+
+/* fn(view of [data, data + n)): an xxh3 digest of 8 bytes, appended to out. */
+static int put_digest(PyObject *fn, const char *data, Py_ssize_t n, Buffer *out) {
+    PyObject *view = PyMemoryView_FromMemory((char *)data, n, PyBUF_READ);
+    if (view == NULL) {
+        return 0;
+    }
+    PyObject *d = PyObject_CallOneArg(fn, view);
+    Py_DECREF(view);
+    if (d == NULL) {
+        return 0;
+    }
+    if (!PyBytes_Check(d) || PyBytes_GET_SIZE(d) != 8) {
+        Py_DECREF(d);
+        PyErr_SetString(PyExc_ValueError, "a key digest must be 8 bytes");
+        return 0;
+    }
+    PUT(out, PyBytes_AS_STRING(d), 8);
+    Py_DECREF(d);
+    return 1;
+}
+
+static PyObject *plain_lines(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *block, *codes, *hash_int, *digest;
+    Py_ssize_t pos, stop, per_message, fixed;
+    unsigned long long base;
+    double limit;
+    int kind;
+    if (!PyArg_ParseTuple(args, "SnnKO!nndiOO:plain_lines", &block, &pos, &stop, &base,
+                          &PyDict_Type, &codes, &per_message, &fixed, &limit, &kind, &hash_int,
+                          &digest)) {
+        return NULL;
+    }
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(block);
+    Py_ssize_t size = PyBytes_GET_SIZE(block);
+    if (pos < 0 || stop < pos || stop > size) {
+        PyErr_SetString(PyExc_ValueError, "plain_lines(): need 0 <= pos <= stop <= len(block)");
+        return NULL;
+    }
+    Plain s;
+    plain_init(&s);
+    Buffer columns[N_COLUMNS];
+    memset(columns, 0, sizeof(columns));
+    /* (line taken, its problems' index in the chunk's FlaggedLines) as two int64 */
+    Buffer flagged = {NULL, 0, 0};
+    Buffer normalized = {NULL, 0, 0};
+    PyObject *stopped_roles = NULL, *result = NULL;
+    Py_ssize_t taken = 0;
+
+    while (pos < stop) {
+        const unsigned char *line = data + pos;
+        const unsigned char *nl = memchr(line, '\n', (size_t)(size - pos));
+        if (nl == NULL) {
+            break; /* its end is in the next block */
+        }
+        Py_ssize_t length = nl - line, ending = 1;
+        if (length > 0 && line[length - 1] == '\r') {
+            length--;
+            ending = 2;
+        }
+        int found = scan_plain(&s, line, line + length);
+        if (found < 0) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        if (found == 0 || (double)(length + s.n_messages * per_message + fixed) > limit) {
+            break;
+        }
+        PyObject *roles = PyBytes_FromStringAndSize(s.roles, s.n_messages);
+        if (roles == NULL) {
+            goto fail;
+        }
+        PyObject *code_obj = PyDict_GetItemWithError(codes, roles); /* borrowed */
+        if (code_obj == NULL) {
+            if (PyErr_Occurred()) {
+                Py_DECREF(roles);
+                goto fail;
+            }
+            stopped_roles = roles; /* no verdict yet: the caller learns it from this line */
+            break;
+        }
+        Py_DECREF(roles);
+        long code = PyLong_AsLong(code_obj);
+        if (code == -1 && PyErr_Occurred()) {
+            goto fail;
+        }
+        if (code < 0) {
+            break; /* roles whose lines always go the whole way */
+        }
+        for (int c = 0; c < N_COLUMNS; c++) {
+            if (!reserve(&columns[c], column_width[c])) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+        }
+        if (!reserve(&normalized, s.canonical.len) || !reserve(&flagged, 16)) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        /* The line's hash (the results cache's key) and its duplicate keys. */
+        PyObject *view = PyMemoryView_FromMemory((char *)line, length, PyBUF_READ);
+        if (view == NULL) {
+            goto fail;
+        }
+        PyObject *h = PyObject_CallOneArg(hash_int, view);
+        Py_DECREF(view);
+        if (h == NULL) {
+            goto fail;
+        }
+        unsigned long long line_hash = PyLong_AsUnsignedLongLong(h);
+        Py_DECREF(h);
+        if (line_hash == (unsigned long long)-1 && PyErr_Occurred()) {
+            goto fail;
+        }
+        if (!put_digest(digest, s.canonical.data, s.canonical.len, &columns[COL_EXACT])) {
+            goto fail;
+        }
+        normalized.len = normalize_into((const unsigned char *)s.canonical.data,
+                                        s.canonical.len, (unsigned char *)normalized.data);
+        if (!put_digest(digest, normalized.data, normalized.len, &columns[COL_NORM])) {
+            goto fail;
+        }
+        Py_ssize_t last = plain_last_assistant(&s);
+        if (last > 0) {
+            /* The prompt and target are written into the normalized buffer, which is free now
+             * and at least as long as the canonical bytes they are cut from. */
+            Buffer *b = &normalized;
+            const Py_ssize_t *ends = s.ends;
+            b->len = 0;
+            PUT(b, "[", 1);
+            for (Py_ssize_t i = 0; i < last; i++) {
+                if (i > 0) {
+                    PUT(b, ",", 1);
+                }
+                PUT(b, s.canonical.data + ends[3 * i], ends[3 * i + 1] - ends[3 * i]);
+                PUT(b, "}", 1);
+            }
+            PUT(b, "]", 1);
+            if (!put_digest(digest, b->data, b->len, &columns[COL_PROMPT])) {
+                goto fail;
+            }
+            b->len = 0;
+            PUT(b, s.canonical.data + ends[3 * last], ends[3 * last + 1] - ends[3 * last]);
+            PUT(b, "}", 1);
+            if (!put_digest(digest, b->data, b->len, &columns[COL_TARGET])) {
+                goto fail;
+            }
+        } else {
+            static const char no_key[8] = {0};
+            PUT(&columns[COL_PROMPT], no_key, 8);
+            PUT(&columns[COL_TARGET], no_key, 8);
+        }
+        PUT_VALUE(&columns[COL_KINDS], uint8_t, kind);
+        PUT_VALUE(&columns[COL_FORMATS], uint8_t, code & 0xFF);
+        PUT_VALUE(&columns[COL_N_MESSAGES], uint32_t, s.n_messages);
+        PUT_VALUE(&columns[COL_N_IMAGES], uint32_t, 0);
+        PUT_VALUE(&columns[COL_SIZES], uint64_t, length);
+        PUT_VALUE(&columns[COL_TOKENS], int64_t, -1);
+        PUT_VALUE(&columns[COL_ENDINGS], uint8_t, ending);
+        PUT_VALUE(&columns[COL_OFFSETS], uint64_t, base + (unsigned long long)pos);
+        PUT_VALUE(&columns[COL_LENGTHS], uint64_t, length);
+        PUT_VALUE(&columns[COL_HASHES], uint64_t, line_hash);
+        if ((code >> 8) > 0) { /* the index of its roles' problems (0: none) */
+            PUT_VALUE(&flagged, int64_t, taken);
+            PUT_VALUE(&flagged, int64_t, code >> 8);
+        }
+        taken++;
+        pos = (nl - data) + 1;
+    }
+
+    {
+        PyObject *cols = PyTuple_New(N_COLUMNS);
+        PyObject *flags = PyBytes_FromStringAndSize(flagged.data, flagged.len);
+        if (cols == NULL || flags == NULL) {
+            Py_XDECREF(cols);
+            Py_XDECREF(flags);
+            goto fail;
+        }
+        for (int c = 0; c < N_COLUMNS; c++) {
+            PyObject *col = PyBytes_FromStringAndSize(columns[c].data, columns[c].len);
+            if (col == NULL) {
+                Py_DECREF(cols);
+                Py_DECREF(flags);
+                goto fail;
+            }
+            PyTuple_SET_ITEM(cols, c, col);
+        }
+        result = Py_BuildValue("(nnNNO)", pos, taken, cols, flags,
+                               stopped_roles ? stopped_roles : Py_None);
+    }
+fail:
+    Py_XDECREF(stopped_roles);
+    for (int c = 0; c < N_COLUMNS; c++) {
+        PyMem_Free(columns[c].data);
+    }
+    PyMem_Free(flagged.data);
+    PyMem_Free(normalized.data);
+    plain_free(&s);
+    return result;
 }
 
 /* ---- locate: where the value at a JSON pointer is -------------------------------------
@@ -954,6 +1223,9 @@ static PyMethodDef methods[] = {
     {"plain_chat", plain_chat, METH_O,
      "(canonical, roles, prompt, target) of a plain chat line, or None (see the module doc)."},
     {"normalize", normalize, METH_O, "formats.normalized of canonical JSON, in one pass."},
+    {"plain_lines", plain_lines, METH_VARARGS,
+     "(position, lines taken, their columns, their flagged lines, roles without a code or None) "
+     "of the plain lines from a position of a block (see above)."},
     {"locate", locate, METH_VARARGS,
      "(depth, value start, value end, key start, key end) of the deepest value along a pointer's "
      "tokens, in code points, or None where jsonscan must decide (see above)."},

@@ -21,7 +21,7 @@ import pickle
 import tempfile
 from array import array
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import xxhash
 
-from tunelint import __version__
+from tunelint import __version__, fastpath
 from tunelint.config import Settings
 from tunelint.engine import BOM_BYTES, Analyzer, LineResult, decode_file_line
 from tunelint.lean import ENDING_CODES, KEY_BYTES, Columns, FlaggedLines, LeanDocument
@@ -99,8 +99,15 @@ class ResultsCache:
         return None
 
 
-def iter_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes, bytes]]:
-    """(offset, line bytes without its end, the end) for the lines starting in [start, end)."""
+# (block, position in it, file offset of the block, position where the range ends) -> the
+# position after the lines it took itself (whole lines, each starting before the range's end).
+LineTaker = Callable[[bytes, int, int, int], int]
+
+
+def iter_lines(path: str, start: int, end: int, take: LineTaker | None = None
+               ) -> Iterator[tuple[int, bytes, bytes]]:
+    """(offset, line bytes without its end, the end) for the lines starting in [start, end),
+    but for those ``take`` takes from a block before each line is cut from it."""
     with open(path, "rb") as f:
         f.seek(start)
         carry = b""  # the start of a line the previous block cut
@@ -128,6 +135,8 @@ def iter_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes, by
                 cut = nl + 1
                 carry = b""
             while True:
+                if take is not None and base + cut < end:
+                    cut = take(block, cut, base, end - base)
                 nl = block.find(b"\n", cut)
                 if nl < 0:
                     break
@@ -140,6 +149,12 @@ def iter_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes, by
                 cut = nl + 1
             carry = block[cut:]
             base += cut
+
+
+# The columns _fastline.plain_lines writes, in its order (each in its array's layout).
+_PLAIN_COLUMNS = ("kinds", "formats", "n_messages", "n_images", "sizes", "tokens", "endings",
+                  "offsets", "lengths", "hashes", "exact", "norm", "prompt", "target")
+PLAIN_LINES = fastpath.AVAILABLE and array("I").itemsize == 4 and array("Q").itemsize == 8
 
 
 def _decode(raw: bytes) -> str:
@@ -161,6 +176,34 @@ class _LineSink:
         # Line hash -> (its first row in this range, its problems in chunk.flagged or -1). A
         # range is at most RANGE_BYTES (or an edited region), so this stays small.
         self.seen: dict[int, tuple[int, int]] = {}
+        # Roles -> their code for _fastline.plain_lines (PlainChatPath.code_of), and the roles
+        # of the line it stopped at for want of one, which add() is handed next.
+        self.codes: dict[bytes, int] = {}
+        self.learn: bytes | None = None
+
+    def take_plain(self, block: bytes, pos: int, base: int, stop: int) -> int:
+        """iter_lines' taker: the plain lines at ``pos`` whose roles have a verdict go
+        straight into the columns (their results are the fast path's, computed in C)."""
+        plain = self.analyzer.plain_path
+        pos_after, taken, found, flags, roles = plain.take_lines(
+            block, pos, min(stop, len(block)), base, self.codes)
+        if taken:
+            columns, flagged = self.chunk.columns, self.chunk.flagged
+            first = len(columns)
+            for name, values in zip(_PLAIN_COLUMNS, found):
+                column = getattr(columns, name)
+                if isinstance(column, array):
+                    column.frombytes(values)
+                else:
+                    column += values
+            if flags:
+                pairs = array("q")
+                pairs.frombytes(flags)
+                flagged.lines.extend(first + line for line in pairs[0::2])
+                flagged.which.extend(iter(pairs[1::2]))
+            _advance(pos_after - pos)
+        self.learn = roles
+        return int(pos_after)
 
     def add(self, raw: bytes, offset: int, ending: str, key: int) -> None:
         columns, cache, flagged = self.chunk.columns, self.cache, self.chunk.flagged
@@ -186,6 +229,11 @@ class _LineSink:
             if result.problems or result.deferred:
                 which = flagged.add(index, result.problems, result.deferred)
             self.seen[key] = (index, which)
+            if self.learn is not None:  # this line's roles stopped plain_lines: their code
+                code = self.analyzer.plain_path.code_of(self.learn, flagged.intern)
+                if code is not None:
+                    self.codes[self.learn] = code
+                self.learn = None
             if self.with_tokens and result.tokens is None and result.format is not None:
                 self._count_later(index, result, raw)
             return
@@ -203,15 +251,35 @@ class _LineSink:
         return self.chunk
 
 
+# A worker's analyzer for the ranges of one check: the fast path's verdicts, the rules' compiled
+# schemas and a loaded token counter carry over from one range to the next.
+_job_analyzer: tuple[Hashable, Analyzer] | None = None
+
+
+def _analyzer(settings: Settings, path: str | None, defer_tokens: bool,
+              job: Hashable | None) -> Analyzer:
+    global _job_analyzer
+    if job is not None and _job_analyzer is not None and _job_analyzer[0] == job:
+        return _job_analyzer[1]
+    analyzer = Analyzer(settings, path, defer_tokens=defer_tokens)
+    _job_analyzer = (job, analyzer) if job is not None else None
+    return analyzer
+
+
 def analyze_range(path: str, settings: Settings, start: int, end: int,
                   cache: ResultsCache | None = None,
                   with_tokens: bool = False, defer_tokens: bool = False,
-                  anonymous: bool = False) -> Chunk:
-    analyzer = Analyzer(settings, None if anonymous else path,
-                        defer_tokens=defer_tokens and not with_tokens)
+                  anonymous: bool = False, job: Hashable | None = None) -> Chunk:
+    """The chunk of the lines starting in [start, end). Calls with the same ``job`` (ranges of
+    one check, in one process) share an analyzer."""
+    analyzer = _analyzer(settings, None if anonymous else path,
+                         defer_tokens and not with_tokens, job)
     sink = _LineSink(analyzer, cache, cache.row if cache is not None else None, with_tokens)
+    # Plain lines are taken whole in C, when none needs tokens counted or a cached result.
+    take = (sink.take_plain if PLAIN_LINES and cache is None and not with_tokens
+            and analyzer.plain_path.formats else None)
     unreported = 0
-    for offset, raw, ending in iter_lines(path, start, end):
+    for offset, raw, ending in iter_lines(path, start, end, take):
         unreported += len(raw) + len(ending)
         if unreported > 1 << 20:
             _advance(unreported)
@@ -435,6 +503,7 @@ def _save_cache(file: Path, cache: ResultsCache) -> None:
 _READERS: OrderedDict[tuple[str, int], BinaryIO] = OrderedDict()
 READERS_OPEN = 4
 _checks = itertools.count()
+_jobs = itertools.count()  # checks that ran workers, to tell their analyzers apart
 
 
 def forget_reader(path: str) -> None:
@@ -496,8 +565,9 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         with ProcessPoolExecutor(min(workers, len(ranges)), initializer=_init_worker,
                                  initargs=(counter,)) as pool, \
                 ThreadPoolExecutor(1) as finisher:
+            job = (os.getpid(), next(_jobs))
             futures = deque(pool.submit(analyze_range, path, settings, a, b, None, with_tokens,
-                                        True, anonymous) for a, b in ranges)
+                                        True, anonymous, job) for a, b in ranges)
             # Ranges are joined in order as they finish, each dropped once copied.
             while futures:
                 future = futures.popleft()

@@ -225,7 +225,7 @@ class Analyzer:
         self._cache: dict[str | bytes, LineResult] = {}
         self.cache_limit = 2_000_000
         off = self.run.schema is not None or self.settings.format == "none"
-        self._plain = PlainChatPath(self.rules, model, off=off)
+        self.plain_path = PlainChatPath(self.rules, model, off=off)
 
     def analyze(self, text: str, packed: str | bytes | None = None) -> LineResult:
         key = pack_line(text) if packed is None else packed
@@ -246,13 +246,13 @@ class Analyzer:
     def analyze_fresh(self, text: str) -> LineResult:
         """Analyse without the cache (workers key their own by hash). Plain chat lines take the
         fast path (fastpath.py)."""
-        if self._plain.formats:
+        if self.plain_path.formats:
             try:
                 raw = text.encode("utf-8")
             except UnicodeEncodeError:  # invalid bytes read from a file, kept as surrogates
                 pass
             else:
-                fast = self._plain.analyze(raw, lambda _raw: self._fresh(text))
+                fast = self.plain_path.analyze(raw, lambda _raw: self._fresh(text))
                 if fast is not None:
                     return fast
         return self._fresh(text)
@@ -268,7 +268,7 @@ class Analyzer:
         ``decode_file_line`` does: the same result, but orjson parses the bytes themselves, and
         valid UTF-8 is neither encoded again nor searched for bad bytes (most lines of a real
         dataset are not ASCII). Plain chat lines take the fast path (fastpath.py)."""
-        fast = self._plain.analyze(raw, self._analyze_bytes)
+        fast = self.plain_path.analyze(raw, self._analyze_bytes)
         return fast if fast is not None else self._analyze_bytes(raw)
 
     def _analyze_bytes(self, raw: bytes) -> LineResult:

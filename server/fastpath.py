@@ -40,10 +40,14 @@ if TYPE_CHECKING:
     from tunelint.models import ModelInfo
     from tunelint.problems import Problem
 
+import xxhash
+
 try:
     from tunelint import _fastline
 except ImportError:  # built without a C compiler: the whole engine does everything
     _fastline = None
+
+_line_hash = xxhash.xxh3_64_intdigest  # batch.py's key of a line in the results cache
 
 AVAILABLE = _fastline is not None
 
@@ -135,6 +139,32 @@ class PlainChatPath:
                 self.verdicts[roles] = learnt if same else None
             return result
         return self._build(raw, verdict, canonical, roles, prompt, target)  # type: ignore[arg-type]
+
+    def take_lines(self, block: bytes, pos: int, stop: int, base: int,
+                   codes: dict[bytes, int]) -> tuple[int, int, tuple[bytes, ...], bytes,
+                                                     bytes | None]:
+        """``_fastline.plain_lines``: the plain lines from ``pos`` whose roles have a code in
+        ``codes`` (``code_of``), as columns. Only for files read to check them (batch.py)."""
+        assert _fastline is not None
+        fixed = fm.token_upper_bound(0, 0, 0)
+        per_message = fm.token_upper_bound(0, 1, 0) - fixed
+        return _fastline.plain_lines(block, pos, stop, base, codes, per_message, fixed,
+                                     float(self.limit), self._object, _line_hash, self._key)
+
+    def code_of(self, roles: bytes, intern: Callable[[tuple[Problem, ...]], int]) -> int | None:
+        """What ``plain_lines`` needs of lines with these roles once their first line went the
+        whole way: their format's code and, from bit 8, the index ``intern`` gives their
+        problems (0 for none); -1 if such lines always go the whole way; None if the roles are
+        not remembered."""
+        from tunelint.lean import FORMAT_CODES
+
+        if roles not in self.verdicts:
+            return None
+        verdict = self.verdicts[roles]
+        if verdict is None:
+            return -1
+        fmt, problems = verdict
+        return FORMAT_CODES.index(fmt) | (intern(problems) << 8 if problems else 0)
 
     def _build(self, raw: bytes, verdict: tuple[str | None, tuple[Problem, ...]],
                canonical: bytes, roles: bytes, prompt: bytes | None, target: bytes | None

@@ -528,3 +528,24 @@ def test_streamed_fixes_keep_bytes_they_do_not_touch(tmp_path: Path) -> None:
     count, _ = fix_file(str(link), lambda: batch.check_path(str(link), Settings(),
                                                             use_cache=False))
     assert count == 2 and link.is_symlink() and f.read_bytes() == want
+
+
+def test_ranges_of_one_job_share_an_analyzer(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(line + "\n" for line in _lines()))
+    size = path.stat().st_size
+    settings = settings_from_mapping({})
+    (a, m), (_, b) = batch._split(str(path), size, 2)
+    whole = batch.analyze_range(str(path), settings, 0, size)
+    assert batch._job_analyzer is None  # without a job nothing is kept
+    first = batch.analyze_range(str(path), settings, a, m, job=("check", 1))
+    assert batch._job_analyzer is not None
+    shared = batch._job_analyzer[1]
+    second = batch.analyze_range(str(path), settings, m, b, job=("check", 1))
+    assert batch._job_analyzer[1] is shared  # the same job: the same analyzer
+    joined = batch.Columns()
+    joined.extend(first.columns)
+    joined.extend(second.columns)
+    assert vars(joined) == vars(whole.columns)
+    batch.analyze_range(str(path), settings, m, b, job=("check", 2))
+    assert batch._job_analyzer[1] is not shared  # another check: another analyzer

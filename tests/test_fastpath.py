@@ -47,7 +47,7 @@ def analyzers(options: dict[str, Any]) -> tuple[Analyzer, Analyzer]:
     """One analyzer with the fast path and one without, for the same settings."""
     s = settings_from_mapping(options)
     fast, whole = Analyzer(s, "data.jsonl"), Analyzer(s, "data.jsonl")
-    whole._plain.formats = frozenset()
+    whole.plain_path.formats = frozenset()
     return fast, whole
 
 
@@ -63,7 +63,7 @@ def assert_same(lines: list[bytes], options: dict[str, Any]) -> int:
             # takes this line if it may: a line it mistakes for clean is then caught.
             twin = clean_twin(found[1])
             assert fast.analyze_bytes(twin) == whole.analyze_bytes(twin)
-        known = dict(fast._plain.verdicts)
+        known = dict(fast.plain_path.verdicts)
         got = fast.analyze_bytes(raw)
         want = whole.analyze_bytes(raw)
         assert got == want, (raw, options)
@@ -261,7 +261,7 @@ def test_a_sequence_of_roles_with_a_problem_takes_it_with_those_problems() -> No
     fast, whole = analyzers({})
     first = fast.analyze_bytes(late_system)
     assert first.problems
-    assert fast._plain.verdicts[b"usa"] == (first.format, first.problems)
+    assert fast.plain_path.verdicts[b"usa"] == (first.format, first.problems)
     assert fast.analyze_bytes(later) == whole.analyze_bytes(later)
     assert assert_same([late_system, later, later], {}) == 3  # each after a twin
 
@@ -296,7 +296,7 @@ def test_a_wrong_canonical_form_is_caught_by_the_first_line_check(
     monkeypatch.setattr(fastpath._fastline, "plain_chat", off_by_one)
     fast, _ = analyzers({})
     fast.analyze_bytes(PLAIN)
-    assert fast._plain.verdicts[b"ua"] is None  # never trusted
+    assert fast.plain_path.verdicts[b"ua"] is None  # never trusted
     assert assert_same([PLAIN, PLAIN.replace(b"Hi", b"Ho")], {}) == 0
 
 
@@ -307,20 +307,20 @@ def test_a_wrong_canonical_form_is_caught_by_the_first_line_check(
 ])
 def test_settings_that_look_at_content_turn_it_off(options: dict[str, Any]) -> None:
     fast, _ = analyzers(options)
-    assert fast._plain.formats == frozenset()
+    assert fast.plain_path.formats == frozenset()
     assert assert_same([PLAIN, PLAIN.replace(b"Hi", b"[INST]")], options) == 0
 
 
 def test_a_rule_not_reviewed_for_it_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(fastpath.PLAIN_SAFE, "TL309")
     fast, _ = analyzers({})
-    assert fm.CHAT not in fast._plain.formats
+    assert fm.CHAT not in fast.plain_path.formats
 
 
 def test_every_chat_rule_is_reviewed_for_it() -> None:
     """A new chat rule must be added to PLAIN_SAFE (or left out on purpose, here)."""
     fast, _ = analyzers({})
-    assert fm.CHAT in fast._plain.formats
+    assert fm.CHAT in fast.plain_path.formats
 
 
 # --- real files ----------------------------------------------------------------------------
@@ -415,3 +415,127 @@ def test_compiled_locate_declines_deep_nesting() -> None:
     deep = "[" * 402 + "]" * 402  # one level past jsonscan.MAX_DEPTH
     assert _fastline.locate(deep.encode(), ("0",)) is None
     assert jsonscan.locate(deep, "/0") == jsonscan._scanned_locate(deep, "/0", "value")
+
+
+# --- plain_lines: runs of plain lines straight into the check's columns --------------------
+
+def chunk_facts(path: Path, options: dict[str, Any], plain_lines: bool,
+                monkeypatch: pytest.MonkeyPatch, ranges: int = 1) -> list[Any]:
+    """Everything ``tunelint check``'s ranges keep of a file: the columns and each flagged line's
+    problems, range by range."""
+    from tunelint import batch
+
+    monkeypatch.setattr(batch, "PLAIN_LINES", plain_lines)
+    s = settings_from_mapping(options)
+    size = path.stat().st_size
+    facts: list[Any] = []
+    for start, end in batch._split(str(path), size, ranges):
+        chunk = batch.analyze_range(str(path), s, start, end, None, False, True)
+        flagged = chunk.flagged
+        facts.append((vars(chunk.columns),
+                      [(line, flagged.distinct[w]) for line, w in zip(flagged.lines,
+                                                                      flagged.which)]))
+    return facts
+
+
+def assert_same_columns(path: Path, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                        ranges: int = 1) -> None:
+    want = chunk_facts(path, options, False, monkeypatch, ranges)
+    got = chunk_facts(path, options, True, monkeypatch, ranges)
+    assert got == want, (path, options)
+
+
+NICE_CONTENT = st.text(st.sampled_from(list("ab AB\t\n\"\\/é😀<|\u3000")), min_size=1,
+                       max_size=12).filter(lambda t: "<|" not in t and not t.isspace())
+
+
+@st.composite
+def plain_lines(draw: st.DrawFn) -> list[bytes]:
+    """Lines the fast path takes (most of them), written the ways writers write them, some
+    repeated, mixed with any of ``lines()``."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    out = list(draw(lines()))
+    for _ in range(draw(st.integers(1, 10))):
+        msgs: list[dict[str, Any]] = []
+        for role in draw(st.lists(st.sampled_from(["system", "user", "assistant"]),
+                                  min_size=1, max_size=5)):
+            m: dict[str, Any] = {"role": role, "content": draw(NICE_CONTENT)}
+            if role == "assistant" and draw(st.integers(0, 3)) == 0:
+                m["weight"] = draw(st.sampled_from([0, 1, 0.0, 1.0]))
+            msgs.append(m)
+        out.append(write({"messages": msgs}, draw(st.integers(0, 6)), rng))
+    rng.shuffle(out)
+    return out
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(batch_lines=plain_lines(), options=st.sampled_from(SETTINGS),
+       ending=st.sampled_from([b"\n", b"\r\n"]), block=st.sampled_from([1, 300, 1 << 20, 1 << 20]),
+       ranges=st.integers(1, 4), final_end=st.booleans())
+def test_plain_lines_write_the_columns_the_engine_writes(
+        batch_lines: list[bytes], options: dict[str, Any], ending: bytes, block: int,
+        ranges: int, final_end: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tunelint import batch
+
+    # Lines repeated so that their roles have a code by the time they come again; blocks
+    # small enough to cut lines; several ranges; CRLF; with and without a final line end.
+    body = ending.join(batch_lines * 3) + (ending if final_end else b"")
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(body)
+    monkeypatch.setattr(batch, "BLOCK", block)
+    assert_same_columns(path, options, monkeypatch, ranges)
+
+
+def test_plain_lines_take_lines_and_keep_their_shared_problems(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+
+    ends_with_user = b'{"messages":[{"role":"user","content":"Hi"}]}'
+    clean = clean_twin(b"sua")
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b"\n".join([ends_with_user, clean] * 50) + b"\n")
+    called: list[int] = []
+    take_lines = fastpath.PlainChatPath.take_lines
+
+    def counting(self: fastpath.PlainChatPath, *args: Any) -> Any:
+        found = take_lines(self, *args)
+        called.append(found[1])
+        return found
+
+    monkeypatch.setattr(fastpath.PlainChatPath, "take_lines", counting)
+    assert_same_columns(path, {}, monkeypatch)
+    assert sum(called) == 98  # all but the first line of each sequence of roles
+    facts = chunk_facts(path, {}, True, monkeypatch)
+    flagged = facts[0][1]
+    assert [line for line, _ in flagged] == list(range(0, 100, 2))
+    assert len({id(problems) for _, problems in flagged}) == 1  # one tuple, shared
+
+
+def test_plain_lines_stop_at_a_lone_carriage_return(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from tunelint import batch
+
+    clean = clean_twin(b"ua")
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b"\n".join([clean, clean, clean + b"\r" + clean, clean]) + b"\n")
+    monkeypatch.setattr(batch, "PLAIN_LINES", True)
+    with pytest.raises(batch.NeedsFullRead):
+        batch.analyze_range(str(path), settings_from_mapping({}), 0, path.stat().st_size)
+
+
+def test_plain_lines_columns_on_fixtures_and_real_datasets(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    from tunelint import batch
+
+    paths = sorted(FIXTURES.rglob("*.jsonl")) + sorted(shared_path("real-datasets").rglob(
+        "*.jsonl"))
+    checked = 0
+    for path in paths:
+        if b"\r" in path.read_bytes().replace(b"\r\n", b""):
+            continue  # lone CRs: the in-memory path reads those files
+        for options in ({}, {"profile": "together"}):
+            monkeypatch.setattr(batch, "BLOCK", 4096)
+            assert_same_columns(path, options, monkeypatch, ranges=3)
+            checked += 1
+    assert checked > 20
