@@ -76,6 +76,10 @@ class Rule:
     doc: str = ""
     # Dataset rules: the indexes the check reads (None: re-run on every diagnostics call).
     reads: frozenset[str] | None = None
+    # Dataset rules whose problems come in line order and suppress nothing: a checked file's
+    # findings then place them one at a time as they print, instead of holding them all (a
+    # file whose every line has a copy has a million).
+    in_line_order: bool = False
     # Example rules: a cheap test, usually shared by a family of rules (a helper in a rules/_*.py
     # module), that is False only when the check cannot report anything. Each distinct test runs
     # once per example and the rules it rules out are skipped (most examples have no tools,
@@ -90,6 +94,8 @@ class Rule:
         if self.reads is not None and (self.scope != "dataset" or not self.reads <= DATASET_INDEXES):
             raise ValueError(f"rule {self.code}: reads={set(self.reads)} is for dataset rules, "
                              f"with indexes among {sorted(DATASET_INDEXES)}")
+        if self.in_line_order and self.scope != "dataset":
+            raise ValueError(f"rule {self.code}: in_line_order is for dataset rules")
         if self.applies is not None and self.scope != "example":
             raise ValueError(f"rule {self.code}: applies is for example rules")
 

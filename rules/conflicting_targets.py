@@ -34,19 +34,16 @@ from tunelint.rules import Problem, Related, Rule, Severity
 
 
 def check(ds: DatasetView, opts: dict[str, Any]) -> Iterator[Problem]:
-    for group in ds.conflicting_groups():
-        first = group[0]
-        first_target = ds.line_keys(first)[1]
-        for line in group[1:]:
-            if ds.line_keys(line)[1] == first_target:
-                continue
-            yield Problem(
-                "TL906",
-                f"same prompt as line {first + 1} with a different answer",
-                pointer="",
-                line=line,
-                related=(Related(first, "the other answer"),),
-            )
+    for line, first in ds.key_repeats("prompt"):
+        if ds.line_keys(line)[1] == ds.line_keys(first)[1]:
+            continue  # the same answer: a duplicate, not a conflict
+        yield Problem(
+            "TL906",
+            f"same prompt as line {first + 1} with a different answer",
+            pointer="",
+            line=line,
+            related=(Related(first, "the other answer"),),
+        )
 
 
 RULE = Rule(
@@ -56,5 +53,6 @@ RULE = Rule(
     scope="dataset",
     check=check,
     reads=frozenset({"prompt"}),
+    in_line_order=True,
     doc=__doc__,
 )

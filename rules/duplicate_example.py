@@ -34,17 +34,15 @@ from tunelint.rules import Fix, Problem, Related, Rule, Severity
 
 
 def check(ds: DatasetView, opts: dict[str, Any]) -> Iterator[Problem]:
-    for group in ds.duplicate_groups("exact"):
-        first = group[0]
-        for line in group[1:]:
-            yield Problem(
-                "TL904",
-                f"duplicate of the example on line {first + 1}",
-                pointer="",
-                line=line,
-                related=(Related(first, "first copy"),),
-                fix=Fix("Delete this duplicate line", safe=True, delete_line=True),
-            )
+    for line, first in ds.key_repeats("exact"):
+        yield Problem(
+            "TL904",
+            f"duplicate of the example on line {first + 1}",
+            pointer="",
+            line=line,
+            related=(Related(first, "first copy"),),
+            fix=Fix("Delete this duplicate line", safe=True, delete_line=True),
+        )
 
 
 RULE = Rule(
@@ -55,5 +53,6 @@ RULE = Rule(
     check=check,
     fix="safe",
     reads=frozenset({"exact"}),
+    in_line_order=True,
     doc=__doc__,
 )

@@ -34,21 +34,18 @@ from tunelint.rules import Fix, Problem, Related, Rule, Severity
 
 
 def check(ds: DatasetView, opts: dict[str, Any]) -> Iterator[Problem]:
-    for group in ds.duplicate_groups("normalized"):
-        first = group[0]
-        first_exact = ds.line_keys(first)[0]
-        for line in group[1:]:
-            if ds.line_keys(line)[0] == first_exact:
-                continue  # an exact copy: duplicate-example reports it
-            yield Problem(
-                "TL905",
-                f"near-duplicate of the example on line {first + 1} (differs only in case or "
-                "whitespace)",
-                pointer="",
-                line=line,
-                related=(Related(first, "first copy"),),
-                fix=Fix("Delete this near-duplicate line", safe=False, delete_line=True),
-            )
+    for line, first in ds.key_repeats("normalized"):
+        if ds.line_keys(line)[0] == ds.line_keys(first)[0]:
+            continue  # an exact copy: duplicate-example reports it
+        yield Problem(
+            "TL905",
+            f"near-duplicate of the example on line {first + 1} (differs only in case or "
+            "whitespace)",
+            pointer="",
+            line=line,
+            related=(Related(first, "first copy"),),
+            fix=Fix("Delete this near-duplicate line", safe=False, delete_line=True),
+        )
 
 
 RULE = Rule(
@@ -59,5 +56,6 @@ RULE = Rule(
     check=check,
     fix="unsafe",
     reads=frozenset({"exact", "normalized"}),
+    in_line_order=True,
     doc=__doc__,
 )

@@ -883,17 +883,14 @@ class Document:
     def lines_of_format(self, fmt: str) -> Iterator[int]:
         return iter(sorted(self._idx(e) for e in self._format_lines.get(fmt, ())))
 
-    def duplicate_groups(self, kind: str) -> Iterator[list[int]]:
-        table = self._dups[kind]
-        for key in list(self._multi[kind]):
-            yield sorted(self._idx(e) for e in _members(table[key]))
-
-    def conflicting_groups(self) -> Iterator[list[int]]:
-        """Lines sharing a prompt whose targets differ (lines, sorted)."""
-        for key in list(self._multi["prompt"]):
-            group = _members(self._prompts[key])
-            if len({e.result.target_key for e in group}) > 1:
-                yield sorted(self._idx(e) for e in group)
+    def key_repeats(self, kind: str) -> Iterator[tuple[int, int]]:
+        table = self._prompts if kind == "prompt" else self._dups[kind]
+        repeats: list[tuple[int, int]] = []
+        for key in self._multi[kind]:
+            group = sorted(self._idx(e) for e in _members(table[key]))
+            repeats.extend((line, group[0]) for line in group[1:])
+        repeats.sort()
+        return iter(repeats)
 
     def target_variety(self) -> tuple[int, int]:
         """(distinct targets, examples with a target)."""
@@ -1089,14 +1086,34 @@ def run_dataset_rule(doc: Any, active: ActiveRule, last: int
     placed: list[Diagnostic] = []
     hidden: list[tuple[int, int]] = []
     for p in problems:
-        if p.severity is None:
-            p.severity = active.severity
         if p.data and "suppress" in p.data:
             first, end = p.data["suppress"]
             hidden.append((first, end))
-        line = max(0, min(p.line if p.line is not None else 0, last))
-        placed.append(place_problem(doc, doc.line_text(line), p, line))
+        placed.append(place_dataset_problem(doc, active, p, last))
     return placed, hidden
+
+
+def place_dataset_problem(doc: Any, active: ActiveRule, p: Problem, last: int) -> Diagnostic:
+    if p.severity is None:
+        p.severity = active.severity
+    line = max(0, min(p.line if p.line is not None else 0, last))
+    return place_problem(doc, doc.line_text(line), p, line)
+
+
+def stream_dataset_rule(doc: Any, active: ActiveRule, last: int) -> Iterator[Diagnostic]:
+    """A dataset rule's findings placed one at a time (``Rule.in_line_order``). A rule that
+    fails is reported where it stopped, keeping the order."""
+    line = 0
+    try:
+        for p in active.rule.check(doc, active.options):
+            d = place_dataset_problem(doc, active, p, last)
+            line = d.line
+            yield d
+    except Exception as ex:  # noqa: BLE001 - a rule bug must not take the file down
+        log.exception("dataset rule %s failed", active.rule.code)
+        failed = Problem(active.rule.code, f"internal error: {ex}", line=line,
+                         severity=Severity.WARNING)
+        yield place_dataset_problem(doc, active, failed, last)
 
 
 def placed_problems(doc: Any, r: LineResult, text: Callable[[], str]) -> tuple[Diagnostic, ...]:

@@ -38,6 +38,7 @@ from tunelint.engine import (
     choose_dataset_format,
     place_problem,
     run_dataset_rule,
+    stream_dataset_rule,
 )
 from tunelint.problems import Diagnostic, Problem
 
@@ -353,23 +354,42 @@ def _sorted_partitions(values: memoryview) -> Iterator[list[int]]:
         yield ordered
 
 
-def _groups(keys: bytearray, n: int) -> list[list[int]]:
-    """Lines sharing a key (groups of two or more): the keys are sorted as 64-bit integers
-    (read through a memoryview, not copied), then the lines of the repeated ones collected."""
-    if n < 2:
-        return []
+def _key_repeats(keys: bytearray) -> tuple[array, array]:
+    """(lines, the first line with each one's key), in line order, for the lines that are not
+    the first with their key (lines without the key left out).
+
+    The keys are read as 64-bit integers through a memoryview and split by their top bits into
+    sixteen partitions of line numbers; a partition whose sorted keys repeat none is dropped,
+    the others sorted by key (stably: equal keys keep their lines in order, so the first is the
+    first line). Memory stays near 16 bytes a line while it runs and 16 a repeated line after,
+    however many lines repeat (the groups as lists took about 200 bytes a repeated line)."""
     values = memoryview(keys).cast("Q")
-    repeated: set[int] = set()
-    for ordered in _sorted_partitions(values):
-        repeated.update(a for a, b in zip(ordered, ordered[1:]) if a == b)
-    repeated.discard(_NO_KEY_VALUE)  # lines without the key
-    if not repeated:
-        return []
-    by_key: dict[int, list[int]] = {}
+    n_parts = 1 << (64 - _PARTITION_SHIFT)
+    lines = [array("Q") for _ in range(n_parts)]
+    appends = [part.append for part in lines]
     for i, v in enumerate(values):
-        if v in repeated:
-            by_key.setdefault(v, []).append(i)
-    return list(by_key.values())
+        if v != _NO_KEY_VALUE:
+            appends[v >> _PARTITION_SHIFT](i)
+    del appends
+    width = max(len(values), 1)
+    packed: list[int] = []  # line * width + first: sorted, that is line order
+    for k in range(n_parts):
+        part, lines[k] = lines[k], array("Q")
+        keys_sorted = sorted(values[i] for i in part)
+        if all(a != b for a, b in zip(keys_sorted, keys_sorted[1:])):
+            continue
+        del keys_sorted
+        previous, first = -1, 0
+        for line in sorted(part, key=values.__getitem__):
+            v = values[line]
+            if v == previous:
+                packed.append(line * width + first)
+            else:
+                previous, first = v, line
+    packed.sort()
+    repeat_lines = array("Q", (x // width for x in packed))
+    firsts = array("Q", (x % width for x in packed))
+    return repeat_lines, firsts
 
 
 _NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
@@ -467,21 +487,11 @@ class LeanDocument:
         code = FORMAT_CODES.index(fmt)
         return (i for i, f in self._examples_of_format() if f == code)
 
-    def duplicate_groups(self, kind: str) -> Iterator[list[int]]:
-        column = "exact" if kind == "exact" else "norm"
-        groups: list[list[int]] = self._count(
-            f"groups-{column}", lambda: _groups(getattr(self.columns, column), self.line_count))
-        return iter(groups)
-
-    def conflicting_groups(self) -> Iterator[list[int]]:
-        def compute() -> list[list[int]]:
-            out = []
-            for group in _groups(self.columns.prompt, self.line_count):
-                if len({self.columns.key("target", i) for i in group}) > 1:
-                    out.append(group)
-            return out
-        groups: list[list[int]] = self._count("conflicts", compute)
-        return iter(groups)
+    def key_repeats(self, kind: str) -> Iterator[tuple[int, int]]:
+        column = {"exact": "exact", "normalized": "norm", "prompt": "prompt"}[kind]
+        found: tuple[array, array] = self._count(
+            f"repeats-{column}", lambda: _key_repeats(getattr(self.columns, column)))
+        return zip(*found)
 
     def target_variety(self) -> tuple[int, int]:
         """(distinct targets, examples with a target)."""
@@ -549,12 +559,16 @@ class LeanDocument:
         last = self.line_count - 1
         found: list[Diagnostic] = []
         suppressed: list[tuple[int, int]] = []
+        streams: list[Iterator[Diagnostic]] = [self._line_diagnostics(last)]
         for active in self.analyzer.rules.dataset:
+            if active.rule.in_line_order:
+                streams.append(stream_dataset_rule(self, active, last))
+                continue
             shown, hidden = run_dataset_rule(self, active, last)
             found.extend(shown)
             suppressed.extend(hidden)
         found.sort(key=_SORT_KEY)
-        merged = heapq.merge(self._line_diagnostics(last), found, key=_SORT_KEY)
+        merged = heapq.merge(*streams, found, key=_SORT_KEY)
         if suppressed:
             return (d for d in merged if not _is_suppressed(d, suppressed))
         return merged

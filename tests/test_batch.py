@@ -251,7 +251,7 @@ def test_iter_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.
 
 @given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1, 2**60]),
                 max_size=60))
-def test_key_groups_and_target_variety_equal_a_plain_count(values: list[int]) -> None:
+def test_key_repeats_and_target_variety_equal_a_plain_count(values: list[int]) -> None:
     """The partitioned sort finds exactly the repeated keys (0 is "no key") and counts distinct
     targets as a set would."""
     from array import array
@@ -259,12 +259,13 @@ def test_key_groups_and_target_variety_equal_a_plain_count(values: list[int]) ->
     from tunelint import lean
 
     keys = bytearray(array("Q", values).tobytes())
-    groups = sorted(sorted(g) for g in lean._groups(keys, len(values)))
+    repeat_lines, firsts = lean._key_repeats(keys)
     expected: dict[int, list[int]] = {}
     for i, v in enumerate(values):
         if v:
             expected.setdefault(v, []).append(i)
-    assert groups == sorted(g for g in expected.values() if len(g) > 1)
+    want = sorted((line, group[0]) for group in expected.values() for line in group[1:])
+    assert list(zip(repeat_lines, firsts)) == want
     columns = lean.Columns()
     columns.target = keys
     doc = LeanDocument.__new__(LeanDocument)
@@ -549,3 +550,71 @@ def test_ranges_of_one_job_share_an_analyzer(tmp_path: Path) -> None:
     assert vars(joined) == vars(whole.columns)
     batch.analyze_range(str(path), settings, m, b, job=("check", 2))
     assert batch._job_analyzer[1] is not shared  # another check: another analyzer
+
+
+def _repeating_lines(n: int, seed: int) -> list[str]:
+    """Lines repeating in every way the dataset rules look for: exact copies (keys reordered
+    too), copies differing in case and spacing, the same prompt with another answer."""
+    import random
+
+    rnd = random.Random(seed)
+    out: list[str] = []
+    for _ in range(n):
+        k = rnd.randrange(max(1, n // 3))
+        prompt = f"Question {k}"
+        answer = f"Answer {k}" if rnd.random() < 0.7 else f"Answer {k} or {rnd.randrange(3)}"
+        msgs = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+        style = rnd.randrange(4)
+        if style == 1:
+            msgs[0]["content"] = prompt.upper()
+        if style == 2:
+            msgs = [{"content": m["content"], "role": m["role"]} for m in msgs]
+        out.append(json.dumps({"messages": msgs}, separators=(",", ":") if style == 3 else None))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_repeats_give_the_same_findings_in_both_documents(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, seed: int) -> None:
+    """Duplicates, near-duplicates and conflicting answers, placed one at a time as they print
+    (Rule.in_line_order), equal the editor's, with both kinds of range."""
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 2_000)
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(line + "\n" for line in _repeating_lines(400, seed)))
+    _same_in_both(path, workers)
+    codes = {d.code for d in batch.check_path(str(path), settings_from_mapping({}),
+                                              use_cache=False).diagnostics()}
+    assert {"TL904", "TL905", "TL906"} <= codes
+
+
+def test_a_streamed_dataset_rule_that_fails_keeps_what_it_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from tunelint.rules import duplicate_example
+
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(line + "\n" for line in _repeating_lines(300, 4)))
+    settings = settings_from_mapping({})
+    doc = batch.check_path(str(path), settings, use_cache=False)
+    whole = [d for d in doc.diagnostics() if d.code == "TL904"]
+    assert len(whole) > 10
+    check = duplicate_example.RULE.check
+
+    def failing(ds: object, opts: object) -> object:
+        for k, p in enumerate(check(ds, opts)):
+            if k == 5:
+                raise RuntimeError("boom")
+            yield p
+
+    for active in doc.analyzer.rules.dataset:
+        if active.rule.code == "TL904":
+            active.rule = dataclasses.replace(active.rule, check=failing)
+    doc._memo.clear()
+    found = [d for d in doc.diagnostics() if d.code == "TL904"]
+    assert [d.line for d in found[:5]] == [d.line for d in whole[:5]]
+    assert len(found) == 6 and "internal error: boom" in found[5].message
+    assert found[5].line == whole[4].line  # where it stopped: the order holds
+    assert any(d.code == "TL906" for d in doc.diagnostics())  # the other rules still report
