@@ -44,5 +44,6 @@ RULE = Rule(
     severity=Severity.WARNING,
     scope="dataset",
     check=check,
+    in_line_order=True,
     doc=__doc__,
 )

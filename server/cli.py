@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import functools
 import glob
 import json
 import os
@@ -12,7 +13,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -67,6 +68,55 @@ class FileReport:
     summary: Any = None
     fixed: int = 0
 
+    def drop_document(self) -> None:
+        """Keep only the counts of findings already written (in place: a writer still holding
+        the report must not keep its document alive)."""
+        self.diagnostics = _Counted(severity_counts(self.diagnostics))
+        self.line_text = _no_text
+
+
+class _Counted(DiagnosticStream):
+    """The severity counts of diagnostics already written."""
+
+    def __init__(self, counts: Counter[Severity]) -> None:
+        super().__init__(lambda: iter(()))
+        self._counts = counts
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        raise RuntimeError("these diagnostics were written and dropped")
+
+
+def _no_text(line: int) -> str:
+    raise IndexError(line)
+
+
+class Reports(Collection[FileReport]):
+    """A check's reports, each made when the writer reaches it and dropped to its counts once
+    written: checking many large files holds one file's columns at a time (about 83 bytes a
+    line), not all of them. Iterated again, it gives the written reports."""
+
+    def __init__(self, makers: Sequence[Callable[[], FileReport]]) -> None:
+        self._makers = list(makers)
+        self._written: list[FileReport] | None = None
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+    def __contains__(self, item: object) -> bool:
+        return any(r is item for r in self._written or ())
+
+    def __iter__(self) -> Iterator[FileReport]:
+        if self._written is not None:
+            yield from self._written
+            return
+        written = []
+        for make in self._makers:
+            report = make()
+            yield report
+            report.drop_document()
+            written.append(report)
+        self._written = written
+
 
 # -- reading ------------------------------------------------------------------------------
 
@@ -115,7 +165,10 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
 
 
 def check_file(path: str, settings: Settings, args: argparse.Namespace,
-               validation: str | None = None) -> FileReport:
+               validation: str | None = None, checked: dict[str, Any] | None = None
+               ) -> FileReport:
+    """``checked``: the validation file's document, kept by the check that compared it with
+    this file (``checked["counterpart"]``) for its own report, which would check it again."""
     from tunelint.batch import NeedsFullRead, check_path
     from tunelint.engine import Analyzer, Document
     from tunelint.fixes import fix_file
@@ -142,9 +195,12 @@ def check_file(path: str, settings: Settings, args: argparse.Namespace,
             if doc is not None and args.stats:
                 doc = None  # the report counts tokens: checked once more below
         if doc is None:
-            doc = check(args.stats)
+            kept = checked.pop("counterpart", None) if checked is not None else None
+            doc = kept if isinstance(kept, LeanDocument) and not args.stats else check(args.stats)
         if validation:
             doc.counterpart = check_path(validation, settings, use_cache=not args.no_cache)
+            if checked is not None:
+                checked["counterpart"] = doc.counterpart
     except NeedsFullRead:
         doc = None
     if doc is None:
@@ -273,7 +329,7 @@ def _snippet(line: str, col: int, end: int, width: int = 120) -> tuple[str, int,
     return prefix + piece + suffix, col + shift, min(max(end, col + 1) + shift, len(prefix + piece))
 
 
-def format_text(reports: Sequence[FileReport], out: TextIO, color: bool) -> None:
+def format_text(reports: Collection[FileReport], out: TextIO, color: bool) -> None:
     for rep in reports:
         for d in rep.diagnostics:
             sev = d.severity.label
@@ -322,7 +378,7 @@ def diagnostic_json(path: str, d: Diagnostic) -> dict[str, Any]:
     }
 
 
-def format_json(reports: Sequence[FileReport], out: TextIO) -> None:
+def format_json(reports: Collection[FileReport], out: TextIO) -> None:
     import orjson
 
     # Written an item at a time, as the diagnostics come (the same text as dumping the list).
@@ -342,7 +398,7 @@ def _gh_escape(s: str, prop: bool = False) -> str:
     return s
 
 
-def format_github(reports: Sequence[FileReport], out: TextIO) -> None:
+def format_github(reports: Collection[FileReport], out: TextIO) -> None:
     kinds = {Severity.ERROR: "error", Severity.WARNING: "warning"}
     for r in reports:
         for d in r.diagnostics:
@@ -354,7 +410,7 @@ def format_github(reports: Sequence[FileReport], out: TextIO) -> None:
             )
 
 
-def format_sarif(reports: Sequence[FileReport], out: TextIO) -> None:
+def format_sarif(reports: Collection[FileReport], out: TextIO) -> None:
     from tunelint.rules import all_rules
 
     levels = {Severity.ERROR: "error", Severity.WARNING: "warning"}
@@ -447,27 +503,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.validation_file and not os.path.isfile(args.validation_file):
         print(f"tunelint: {args.validation_file}: no such file", file=sys.stderr)
         return EXIT_USAGE
-    reports: list[FileReport] = []
-    try:
-        for path in paths:
-            base = load_settings(
-                Path(path).resolve() if path != "-" else None,
-                Path(args.config) if args.config else None,
-            )
-            settings = apply_cli_overrides(base, args)
-            reports.append(check_file(path, settings, args, args.validation_file))
-            if args.validation_file:
-                vargs = argparse.Namespace(**{**vars(args), "fix": False})
-                reports.append(check_file(args.validation_file, settings, vargs))
-    except ConfigError as e:
-        print(f"tunelint: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as e:
-        print(f"tunelint: {e.filename or ''}: {e.strerror}", file=sys.stderr)
-        return EXIT_USAGE
+    makers: list[Callable[[], FileReport]] = []
+    vargs = argparse.Namespace(**{**vars(args), "fix": False})
+    for path in paths:
+        # Shared by a file's check and its validation file's report (under the same settings).
+        checked: dict[str, Any] = {}
+        makers.append(functools.partial(_report, path, path, args, args.validation_file,
+                                        checked))
+        if args.validation_file:
+            makers.append(functools.partial(_report, args.validation_file, path, vargs, None,
+                                            checked))
+    reports = Reports(makers)
     try:
         write_reports(reports, args)
         has_errors = any(severity_counts(r.diagnostics)[Severity.ERROR] for r in reports)
+    except ConfigError as e:
+        print(f"tunelint: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         raise
     except OSError as e:
@@ -478,7 +530,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if has_errors else EXIT_OK
 
 
-def write_reports(reports: Sequence[FileReport], args: argparse.Namespace) -> None:
+def _report(path: str, settings_path: str, args: argparse.Namespace, validation: str | None,
+            checked: dict[str, Any]) -> FileReport:
+    """``path`` checked under the settings of ``settings_path``."""
+    base = load_settings(Path(settings_path).resolve() if settings_path != "-" else None,
+                         Path(args.config) if args.config else None)
+    return check_file(path, apply_cli_overrides(base, args), args, validation, checked)
+
+
+def write_reports(reports: Collection[FileReport], args: argparse.Namespace) -> None:
     out = sys.stdout
     fmt = args.output_format
     if fmt == "json":

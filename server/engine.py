@@ -906,15 +906,18 @@ class Document:
         return sorted(self._idx(e) for e in self._invalid)[:limit]
 
     def counterpart_overlap(self) -> Iterator[tuple[int, int]]:
-        """(line here, line in the other file) for examples present in both files."""
+        """(line here, line in the other file) for examples present in both files, in line
+        order."""
         other = self.counterpart
         if other is None:
             return
+        found: list[tuple[int, int]] = []
         for key, group in self._dups["exact"].items():
             first_other = other.first_line_of_exact_key(key)
             if first_other is not None:
-                for e in _members(group):
-                    yield self._idx(e), first_other
+                found.extend((self._idx(e), first_other) for e in _members(group))
+        found.sort()
+        yield from found
 
     def first_line_of_exact_key(self, key: bytes) -> int | None:
         """The first line whose exact duplicate key is ``key`` (None: no such line)."""

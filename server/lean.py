@@ -16,6 +16,7 @@ import bisect
 import dataclasses
 import heapq
 import pickle
+import sys
 import tempfile
 import weakref
 from array import array
@@ -395,6 +396,30 @@ def _key_repeats(keys: bytearray) -> tuple[array, array]:
 _NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
 
 
+def _first_lines(keys: bytearray) -> tuple[array, array]:
+    """The distinct keys (as 64-bit integers, sorted) and the first line with each, a partition
+    of the keys' top bits at a time."""
+    values = memoryview(keys).cast("Q")
+    n_parts = 1 << (64 - _PARTITION_SHIFT)
+    lines = [array("Q") for _ in range(n_parts)]
+    appends = [part.append for part in lines]
+    for i, v in enumerate(values):
+        if v != _NO_KEY_VALUE:
+            appends[v >> _PARTITION_SHIFT](i)
+    del appends
+    sorted_keys, first_lines = array("Q"), array("Q")
+    for k in range(n_parts):
+        part, lines[k] = lines[k], array("Q")
+        previous = -1
+        for line in sorted(part, key=values.__getitem__):  # stable: first lines first
+            v = values[line]
+            if v != previous:
+                sorted_keys.append(v)
+                first_lines.append(line)
+                previous = v
+    return sorted_keys, first_lines
+
+
 class LeanDocument:
     """A file checked by ``tunelint check``: columns, full results for flagged lines only, and
     line text read back from the file on demand. Implements the DatasetView rules read."""
@@ -538,15 +563,12 @@ class LeanDocument:
                     yield i, first_other
 
     def first_line_of_exact_key(self, key: bytes) -> int | None:
-        def compute() -> dict[bytes, int]:
-            first: dict[bytes, int] = {}
-            for i in range(self.line_count):
-                k = self.columns.key("exact", i)
-                if k is not None:
-                    first.setdefault(k, i)
-            return first
-        index: dict[bytes, int] = self._count("exact-index", compute)
-        return index.get(key)
+        # The keys sorted, each with its first line, in two arrays (16 bytes a line; a dict
+        # took about 100), searched by bisection.
+        keys, lines = self._count("exact-index", lambda: _first_lines(self.columns.exact))
+        value = int.from_bytes(key, sys.byteorder)  # as the memoryview reads it
+        k = bisect.bisect_left(keys, value)
+        return int(lines[k]) if k < len(keys) and keys[k] == value else None
 
     # -- diagnostics and summary ---------------------------------------------------------
 

@@ -264,3 +264,56 @@ def test_stdin_in_workers_gets_what_the_editor_gets(
     found = json.loads(capsys.readouterr().out)
     assert {d["path"] for d in found} == {"<stdin>"}
     assert [(d["line"] - 1, d["code"]) for d in found] == [(d.line, d.code) for d in lint(text)]
+
+
+def test_files_are_checked_as_their_findings_are_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each file is checked when the output reaches it, and its document is dropped once its
+    findings are out: many large files never sit in memory together. The validation file is
+    checked once, for the comparison and its own report."""
+    import gc
+    import weakref
+
+    from tunelint import cli
+
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.jsonl").write_text(CLEAN + CHAT % (1, 1) + "\n")  # a duplicate
+    (tmp_path / "valid.jsonl").write_text(CHAT % (3, 3) + "\n")
+    events: list[str] = []
+    alive: list[weakref.ref[Any]] = []
+    checked = cli.check_file
+
+    def recording(path: str, *args: Any, **kwargs: Any) -> cli.FileReport:
+        gc.collect()
+        events.append(f"check {Path(path).name}, documents alive: "
+                      f"{sum(ref() is not None for ref in alive)}")
+        report = checked(path, *args, **kwargs)
+        alive.append(weakref.ref(report.line_text.__self__))  # type: ignore[attr-defined]
+        return report
+
+    from tunelint import batch
+
+    paths: list[str] = []
+    check_path = batch.check_path
+
+    def counting(path: str, *args: Any, **kwargs: Any) -> Any:
+        paths.append(path)
+        return check_path(path, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "check_path", counting)
+    monkeypatch.setattr(cli, "check_file", recording)
+    monkeypatch.chdir(tmp_path)
+    code = main(["check", "--no-cache", "a.jsonl", "b.jsonl", "c.jsonl",
+                 "--validation-file", "valid.jsonl"])
+    out = capsys.readouterr().out
+    assert code == 1  # the validation file has too few examples
+    # One at a time: the previous report's document is gone when the next file is checked.
+    assert events == [f"check {name}.jsonl, documents alive: 0"
+                      for name in ("a", "valid", "b", "valid", "c", "valid")]
+    # The validation file's own report reuses the document its comparison checked.
+    assert [Path(p).name for p in paths] == ["a.jsonl", "valid.jsonl", "b.jsonl",
+                                             "valid.jsonl", "c.jsonl", "valid.jsonl"]
+    for name in ("a", "b", "c"):
+        assert f"{name}.jsonl:13:1: TL904" in out and f"{name}.jsonl:4:1: TL907" in out
+    assert "6 files checked: 3 errors, 6 warnings" in out, out[-300:]
