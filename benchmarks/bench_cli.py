@@ -19,9 +19,11 @@ clean chat dataset shaped like PERF.md's, then times, each as its own process:
 - ``stats``: ``tunelint check --stats --no-cache FILE``;
 - ``cached``: ``tunelint check FILE`` after one untimed run that fills the cache.
 
-With ``--flagged N`` it also times ``check --no-cache`` on two files of N lines where every line
-has a finding: ``flagged-same-<N>.jsonl`` (the same one, ``"weight": 1.0``) and
-``flagged-own-<N>.jsonl`` (one of its own, ``"role": "bot<i>"``), for the memory target; and
+With ``--flagged N`` it also times ``check --no-cache`` on three files of N lines full of
+findings: ``flagged-same-<N>.jsonl`` (the same one on every line, ``"weight": 1.0``),
+``flagged-own-<N>.jsonl`` (one of its own, ``"role": "bot<i>"``) and
+``flagged-repeated-<N>.jsonl`` (each line twice: a duplicate on every other line), the last also
+with itself as its ``--validation-file`` (every line in both files), for the memory target; and
 ``check --fix --no-cache`` on a fresh copy of the first, where every line has a safe fix.
 
 Medians of ``--runs`` runs; peak memory of each command: the larger of its biggest process's
@@ -212,6 +214,10 @@ FLAGGED_LINES = {
             '{"role": "assistant", "content": "Answer %d is here", "weight": 1.0}]}\n',
     "own": '{"messages": [{"role": "user", "content": "Question %d"}, '
            '{"role": "bot%d", "content": "Answer %d"}]}\n',
+    # Each line twice in a row: a duplicate finding on every other line, each a dataset finding
+    # pointing at another line.
+    "repeated": '{"messages": [{"role": "user", "content": "Question %d about things"}, '
+                '{"role": "assistant", "content": "Answer %d."}]}\n',
 }
 
 
@@ -222,7 +228,8 @@ def flagged_dataset(lines: int, kind: str) -> Path:
         line = FLAGGED_LINES[kind]
         with open(path, "w", encoding="utf-8") as f:
             for i in range(lines):
-                f.write(line % ((i,) * line.count("%d")))
+                n = i // 2 if kind == "repeated" else i
+                f.write(line % ((n,) * line.count("%d")))
     return path
 
 
@@ -243,6 +250,19 @@ def bench_flagged(lines: int, args: argparse.Namespace) -> list[dict[str, Any]]:
               f"{r.peak_mb:.0f} | {r.note} |")
         verdicts.append({"target": f"peak memory of check < 300 MB ({path.name})",
                          "holds": r.peak_mb < 300, "detail": f"{r.peak_mb:.0f} MB"})
+    # The repeated file with itself as the validation file: every line is also in the other.
+    path = flagged_dataset(lines, "repeated")
+    r = measure(f"check {path.name} --validation-file (itself)",
+                [args.tunelint, "check", "--no-cache", str(path), "--validation-file", str(path)],
+                args.heavy_runs)
+    if r.median is not None and r.peak_mb is not None:
+        print(f"| {path.name} --validation-file {path.name} | {2 * path.stat().st_size / 1e6:,.0f} "
+              f"| {r.median:.2f} | {r.peak_mb:.0f} | {r.note} |")
+        verdicts.append({"target": f"peak memory of check < 300 MB ({path.name} with itself "
+                                   "as the validation file)",
+                         "holds": r.peak_mb < 300, "detail": f"{r.peak_mb:.0f} MB"})
+    else:
+        print(f"| {path.name} --validation-file | | failed: {r.note} | | |")
     # Every line of the "same" file has a safe fix (weight 1.0 -> 1): --fix rewrites each. A
     # fresh copy each run (the copy's time is in the wall time).
     path = flagged_dataset(lines, "same")
