@@ -13,6 +13,7 @@ only the lines whose hash the cache does not know are analysed.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import itertools
 import multiprocessing
@@ -524,6 +525,61 @@ def _reader(path: str, check: int) -> BinaryIO:
     return reader
 
 
+class SharedWorkers:
+    """One pool of worker processes for every parallel check of a run (``shared_workers``),
+    started on the first: forked while the process holds no checked document yet (a worker
+    forked later would share the pages of every document held, and count them), and spared
+    starting again for each file of a folder."""
+
+    def __init__(self) -> None:
+        self.active = True
+        self._pool: ProcessPoolExecutor | None = None
+        self._counter: Any = None
+        self._workers = 0
+
+    def counter(self, workers: int) -> Any:
+        self._start(workers)
+        return self._counter
+
+    @contextlib.contextmanager
+    def pool(self, workers: int) -> Iterator[ProcessPoolExecutor]:
+        self._start(workers)
+        assert self._pool is not None
+        try:
+            yield self._pool
+        except BaseException:
+            self.close()  # a broken or interrupted pool is not reused: the next check starts one
+            raise
+
+    def _start(self, workers: int) -> None:
+        if self._pool is None or self._workers != workers:
+            self.close()
+            self._counter = multiprocessing.Value("Q", 0)
+            self._pool = ProcessPoolExecutor(workers, initializer=_init_worker,
+                                             initargs=(self._counter,))
+            self._workers = workers
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        self._pool = None
+
+
+_shared: SharedWorkers | None = None
+
+
+@contextlib.contextmanager
+def shared_workers() -> Iterator[SharedWorkers]:
+    """Parallel checks inside share one pool of workers (SharedWorkers)."""
+    global _shared
+    outer, _shared = _shared, SharedWorkers()
+    try:
+        yield _shared
+    finally:
+        _shared.close()
+        _shared = outer
+
+
 def check_path(path: str, settings: Settings, use_cache: bool = True,
                workers: int | None = None, with_tokens: bool = False,
                progress: Callable[[int, int], None] | None = None,
@@ -540,7 +596,12 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     workers = workers or os.cpu_count() or 1
     # A warm cache makes analysis nearly free: one process then only reads and hashes.
     parallel = workers > 1 and size >= PARALLEL_MIN_BYTES and cache is None
-    counter = multiprocessing.Value("Q", 0) if progress else None
+    shared = _shared if parallel and _shared is not None and _shared.active else None
+    counter = (shared.counter(workers) if shared is not None
+               else multiprocessing.Value("Q", 0) if progress else None)
+    if shared is not None and counter is not None:
+        with counter.get_lock():
+            counter.value = 0
     columns = Columns()
     flagged = FlaggedLines()
     finished: dict[int, Future[LineResult]] = {}  # deferred lines finished while reading
@@ -562,8 +623,9 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
         # without one, every such line), so tiktoken is loaded once, not once per worker. One
         # thread finishes them while the workers go on (tiktoken lets go of the GIL while it
         # encodes), in line order.
-        with ProcessPoolExecutor(min(workers, len(ranges)), initializer=_init_worker,
-                                 initargs=(counter,)) as pool, \
+        with (shared.pool(workers) if shared is not None
+              else ProcessPoolExecutor(min(workers, len(ranges)), initializer=_init_worker,
+                                       initargs=(counter,))) as pool, \
                 ThreadPoolExecutor(1) as finisher:
             job = (os.getpid(), next(_jobs))
             futures = deque(pool.submit(analyze_range, path, settings, a, b, None, with_tokens,

@@ -513,9 +513,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.validation_file:
             makers.append(functools.partial(_report, args.validation_file, path, vargs, None,
                                             checked))
+    from tunelint.batch import shared_workers
+
     reports = Reports(makers)
     try:
-        write_reports(reports, args)
+        # Workers forked on the first large file, before any document is held, serve them all.
+        with shared_workers():
+            write_reports(reports, args)
         has_errors = any(severity_counts(r.diagnostics)[Severity.ERROR] for r in reports)
     except ConfigError as e:
         print(f"tunelint: {e}", file=sys.stderr)

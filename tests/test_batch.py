@@ -618,3 +618,34 @@ def test_a_streamed_dataset_rule_that_fails_keeps_what_it_found(
     assert len(found) == 6 and "internal error: boom" in found[5].message
     assert found[5].line == whole[4].line  # where it stopped: the order holds
     assert any(d.code == "TL906" for d in doc.diagnostics())  # the other rules still report
+
+
+def test_checks_of_a_run_share_their_workers(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside shared_workers() the parallel checks use one pool, started on the first (before
+    any document is held), with the same results; a check that fails in its workers leaves
+    the pool to be started again."""
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "RANGE_BYTES", 700)
+    first, second, broken = (tmp_path / f"{n}.jsonl" for n in ("a", "b", "broken"))
+    first.write_text("".join(line + "\n" for line in _lines()))
+    second.write_text("".join(line + "\n" for line in _repeating_lines(60, 5)))
+    broken.write_text("".join(line + "\n" for line in _lines()[:30]) + '{"a": 1}\r{"b": 2}\n')
+    settings = settings_from_mapping({})
+    alone = [_key(batch.check_path(str(p), settings, use_cache=False, workers=2))
+             for p in (first, second)]
+    with batch.shared_workers() as shared:
+        got = [_key(batch.check_path(str(first), settings, use_cache=False, workers=2))]
+        pool = shared._pool
+        assert pool is not None
+        pids = set(pool._processes)
+        got.append(_key(batch.check_path(str(second), settings, use_cache=False, workers=2)))
+        assert shared._pool is pool and set(pool._processes) == pids  # the same processes
+        assert got == alone
+        with pytest.raises(batch.NeedsFullRead):
+            batch.check_path(str(broken), settings, use_cache=False, workers=2)
+        assert shared._pool is None  # not reused after a failure
+        assert _key(batch.check_path(str(first), settings, use_cache=False,
+                                     workers=2)) == alone[0]
+        assert shared._pool is not None and set(shared._pool._processes) != pids
+    assert batch._shared is None and shared._pool is None  # closed with the run
