@@ -42,6 +42,8 @@ TOKEN_THREADS = os.cpu_count() or 1
 # Below this size one process is faster than starting workers.
 PARALLEL_MIN_BYTES = 8 << 20
 RANGE_BYTES = 8 << 20
+RANGE_LINES = 32_000
+RANGE_MIN_BYTES = 1 << 20
 CACHE_DIR = ".tunelint_cache"
 CACHE_FORMAT = 4  # 3: 8-byte keys; 4: problems by row, shared (FlaggedLines)
 
@@ -317,6 +319,18 @@ def _finish_deferred(analyzer: Analyzer, path: str, offset: int, length: int) ->
     with open(path, "rb") as f:
         f.seek(offset)
         return analyzer.analyze_fresh(_decode(f.read(length)))
+
+
+def _range_bytes(path: str) -> int:
+    """Bytes per range: RANGE_BYTES, or less for short lines, so that a range holds at most
+    about RANGE_LINES lines' results (a worker holds a range's results while it works on it:
+    with a finding of its own on each line, some 2 KB a line)."""
+    with open(path, "rb") as f:
+        sample = f.read(1 << 20)
+    lines = sample.count(b"\n")
+    if not lines:
+        return RANGE_BYTES
+    return min(RANGE_BYTES, max(RANGE_MIN_BYTES, len(sample) // lines * RANGE_LINES))
 
 
 def _split(path: str, size: int, parts: int) -> list[tuple[int, int]]:
@@ -617,7 +631,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     elif parallel:
         # More ranges than workers: a worker holds one range's results at a time, not half
         # the file's (1M short lines: 774 MB in a worker with one range each).
-        ranges = _split(path, size, max(workers, -(-size // RANGE_BYTES)))
+        ranges = _split(path, size, max(workers, -(-size // _range_bytes(path))))
         # Workers never load tiktoken: they count the lines over the byte bound with the
         # compiled counter (about 10 MB), and defer here what it declines (or, for an encoding
         # without one, every such line), so tiktoken is loaded once, not once per worker. One

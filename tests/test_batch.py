@@ -649,3 +649,19 @@ def test_checks_of_a_run_share_their_workers(tmp_path: Path,
                                      workers=2)) == alone[0]
         assert shared._pool is not None and set(shared._pool._processes) != pids
     assert batch._shared is None and shared._pool is None  # closed with the run
+
+
+def test_ranges_of_short_lines_hold_fewer_bytes(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A range holds at most about RANGE_LINES lines: short lines make smaller ranges (a worker
+    holds its range's results), long ones keep RANGE_BYTES."""
+    monkeypatch.setattr(batch, "RANGE_BYTES", 40_000)
+    monkeypatch.setattr(batch, "RANGE_MIN_BYTES", 1_000)
+    monkeypatch.setattr(batch, "RANGE_LINES", 100)
+    short, long = tmp_path / "short.jsonl", tmp_path / "long.jsonl"
+    short.write_text(("x" * 49 + "\n") * 2_000)  # 50 bytes a line
+    long.write_text(("x" * 999 + "\n") * 200)  # 1,000 bytes a line
+    assert batch._range_bytes(str(short)) == 5_000
+    assert batch._range_bytes(str(long)) == 40_000
+    monkeypatch.setattr(batch, "RANGE_LINES", 1)
+    assert batch._range_bytes(str(short)) == 1_000  # never below RANGE_MIN_BYTES
