@@ -355,6 +355,20 @@ def _sorted_partitions(values: memoryview) -> Iterator[list[int]]:
         yield ordered
 
 
+def _lines_by_partition(values: memoryview) -> Iterator[array]:
+    """The numbers of the lines with a key, split by the top bits of their key (in line order
+    within each), one partition at a time (the others' arrays are let go as they are done)."""
+    lines = [array("Q") for _ in range(1 << (64 - _PARTITION_SHIFT))]
+    appends = [part.append for part in lines]
+    for i, v in enumerate(values):
+        if v != _NO_KEY_VALUE:
+            appends[v >> _PARTITION_SHIFT](i)
+    del appends
+    for k in range(len(lines)):
+        part, lines[k] = lines[k], array("Q")
+        yield part
+
+
 def _key_repeats(keys: bytearray) -> tuple[array, array]:
     """(lines, the first line with each one's key), in line order, for the lines that are not
     the first with their key (lines without the key left out).
@@ -365,17 +379,9 @@ def _key_repeats(keys: bytearray) -> tuple[array, array]:
     first line). Memory stays near 16 bytes a line while it runs and 16 a repeated line after,
     however many lines repeat (the groups as lists took about 200 bytes a repeated line)."""
     values = memoryview(keys).cast("Q")
-    n_parts = 1 << (64 - _PARTITION_SHIFT)
-    lines = [array("Q") for _ in range(n_parts)]
-    appends = [part.append for part in lines]
-    for i, v in enumerate(values):
-        if v != _NO_KEY_VALUE:
-            appends[v >> _PARTITION_SHIFT](i)
-    del appends
     width = max(len(values), 1)
     packed: list[int] = []  # line * width + first: sorted, that is line order
-    for k in range(n_parts):
-        part, lines[k] = lines[k], array("Q")
+    for part in _lines_by_partition(values):
         keys_sorted = sorted(values[i] for i in part)
         if all(a != b for a, b in zip(keys_sorted, keys_sorted[1:])):
             continue
@@ -400,16 +406,8 @@ def _first_lines(keys: bytearray) -> tuple[array, array]:
     """The distinct keys (as 64-bit integers, sorted) and the first line with each, a partition
     of the keys' top bits at a time."""
     values = memoryview(keys).cast("Q")
-    n_parts = 1 << (64 - _PARTITION_SHIFT)
-    lines = [array("Q") for _ in range(n_parts)]
-    appends = [part.append for part in lines]
-    for i, v in enumerate(values):
-        if v != _NO_KEY_VALUE:
-            appends[v >> _PARTITION_SHIFT](i)
-    del appends
     sorted_keys, first_lines = array("Q"), array("Q")
-    for k in range(n_parts):
-        part, lines[k] = lines[k], array("Q")
+    for part in _lines_by_partition(values):
         previous = -1
         for line in sorted(part, key=values.__getitem__):  # stable: first lines first
             v = values[line]
