@@ -559,39 +559,53 @@ static Py_ssize_t plain_last_assistant(const Plain *s) {
 }
 
 /* The prompt (the messages before `last`, without weights, as a JSON array) and the target
- * (message `last` without its weight), as new bytes objects. */
-static int plain_prompt_target(const Plain *s, Py_ssize_t last, PyObject **prompt,
-                               PyObject **target) {
-    const Py_ssize_t *ends = s->ends;
-    const char *data = s->canonical.data;
+ * (message `last` without its weight): their sizes, and each written at o (which has room). */
+static Py_ssize_t plain_prompt_size(const Plain *s, Py_ssize_t last) {
     Py_ssize_t size = 2 + (last - 1); /* brackets and commas */
     for (Py_ssize_t i = 0; i < last; i++) {
-        size += ends[3 * i + 1] - ends[3 * i] + 1;
+        size += s->ends[3 * i + 1] - s->ends[3 * i] + 1;
     }
-    *prompt = PyBytes_FromStringAndSize(NULL, size);
-    if (*prompt == NULL) {
-        return 0;
-    }
-    char *o = PyBytes_AS_STRING(*prompt);
+    return size;
+}
+
+static void plain_write_prompt(const Plain *s, Py_ssize_t last, char *o) {
     *o++ = '[';
     for (Py_ssize_t i = 0; i < last; i++) {
         if (i > 0) {
             *o++ = ',';
         }
-        Py_ssize_t n = ends[3 * i + 1] - ends[3 * i];
-        memcpy(o, data + ends[3 * i], (size_t)n);
+        Py_ssize_t n = s->ends[3 * i + 1] - s->ends[3 * i];
+        memcpy(o, s->canonical.data + s->ends[3 * i], (size_t)n);
         o += n;
         *o++ = '}';
     }
     *o = ']';
-    Py_ssize_t n = ends[3 * last + 1] - ends[3 * last];
-    *target = PyBytes_FromStringAndSize(NULL, n + 1);
+}
+
+static Py_ssize_t plain_target_size(const Plain *s, Py_ssize_t last) {
+    return s->ends[3 * last + 1] - s->ends[3 * last] + 1;
+}
+
+static void plain_write_target(const Plain *s, Py_ssize_t last, char *o) {
+    Py_ssize_t n = s->ends[3 * last + 1] - s->ends[3 * last];
+    memcpy(o, s->canonical.data + s->ends[3 * last], (size_t)n);
+    o[n] = '}';
+}
+
+/* The prompt and target as new bytes objects. */
+static int plain_prompt_target(const Plain *s, Py_ssize_t last, PyObject **prompt,
+                               PyObject **target) {
+    *prompt = PyBytes_FromStringAndSize(NULL, plain_prompt_size(s, last));
+    if (*prompt == NULL) {
+        return 0;
+    }
+    plain_write_prompt(s, last, PyBytes_AS_STRING(*prompt));
+    *target = PyBytes_FromStringAndSize(NULL, plain_target_size(s, last));
     if (*target == NULL) {
         Py_CLEAR(*prompt);
         return 0;
     }
-    memcpy(PyBytes_AS_STRING(*target), data + ends[3 * last], (size_t)n);
-    PyBytes_AS_STRING(*target)[n] = '}';
+    plain_write_target(s, last, PyBytes_AS_STRING(*target));
     return 1;
 }
 
@@ -820,25 +834,14 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
         if (last > 0) {
             /* The prompt and target are written into the normalized buffer, which is free now
              * and at least as long as the canonical bytes they are cut from. */
-            Buffer *b = &normalized;
-            const Py_ssize_t *ends = s.ends;
-            b->len = 0;
-            PUT(b, "[", 1);
-            for (Py_ssize_t i = 0; i < last; i++) {
-                if (i > 0) {
-                    PUT(b, ",", 1);
-                }
-                PUT(b, s.canonical.data + ends[3 * i], ends[3 * i + 1] - ends[3 * i]);
-                PUT(b, "}", 1);
-            }
-            PUT(b, "]", 1);
-            if (!put_digest(digest, b->data, b->len, &columns[COL_PROMPT])) {
+            plain_write_prompt(&s, last, normalized.data);
+            if (!put_digest(digest, normalized.data, plain_prompt_size(&s, last),
+                            &columns[COL_PROMPT])) {
                 goto fail;
             }
-            b->len = 0;
-            PUT(b, s.canonical.data + ends[3 * last], ends[3 * last + 1] - ends[3 * last]);
-            PUT(b, "}", 1);
-            if (!put_digest(digest, b->data, b->len, &columns[COL_TARGET])) {
+            plain_write_target(&s, last, normalized.data);
+            if (!put_digest(digest, normalized.data, plain_target_size(&s, last),
+                            &columns[COL_TARGET])) {
                 goto fail;
             }
         } else {

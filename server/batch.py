@@ -546,7 +546,6 @@ class SharedWorkers:
     starting again for each file of a folder."""
 
     def __init__(self) -> None:
-        self.active = True
         self._pool: ProcessPoolExecutor | None = None
         self._counter: Any = None
         self._workers = 0
@@ -610,7 +609,7 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
     workers = workers or os.cpu_count() or 1
     # A warm cache makes analysis nearly free: one process then only reads and hashes.
     parallel = workers > 1 and size >= PARALLEL_MIN_BYTES and cache is None
-    shared = _shared if parallel and _shared is not None and _shared.active else None
+    shared = _shared if parallel else None
     counter = (shared.counter(workers) if shared is not None
                else multiprocessing.Value("Q", 0) if progress else None)
     if shared is not None and counter is not None:

@@ -107,6 +107,10 @@ class PlainChatPath:
             limit = too_long.options.get("limit") or (model.limit if model else None)
         # No limit (or the rule off): no line is too long.
         self.limit: float = limit or float("inf")
+        # token_upper_bound of a plain line (no images) as its size plus these, for
+        # _fastline.plain_lines.
+        self._bound_fixed = fm.token_upper_bound(0, 0, 0)
+        self._bound_per_message = fm.token_upper_bound(0, 1, 0) - self._bound_fixed
         # Roles (one letter a message) -> the format and the problems of a line with them (a
         # function of the roles, like every verdict here), or None when the first such line's
         # result could not be rebuilt from them (those always go the whole way).
@@ -146,10 +150,9 @@ class PlainChatPath:
         """``_fastline.plain_lines``: the plain lines from ``pos`` whose roles have a code in
         ``codes`` (``code_of``), as columns. Only for files read to check them (batch.py)."""
         assert _fastline is not None
-        fixed = fm.token_upper_bound(0, 0, 0)
-        per_message = fm.token_upper_bound(0, 1, 0) - fixed
-        return _fastline.plain_lines(block, pos, stop, base, codes, per_message, fixed,
-                                     float(self.limit), self._object, _line_hash, self._key)
+        return _fastline.plain_lines(block, pos, stop, base, codes, self._bound_per_message,
+                                     self._bound_fixed, float(self.limit), self._object,
+                                     _line_hash, self._key)
 
     def code_of(self, roles: bytes, intern: Callable[[tuple[Problem, ...]], int]) -> int | None:
         """What ``plain_lines`` needs of lines with these roles once their first line went the
