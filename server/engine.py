@@ -29,6 +29,7 @@ from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
 from tunelint.rules import DATASET_INDEXES, Rule, all_rules
+from tunelint.shapepath import ShapePath
 from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred, has_compiled_counter
 
 if TYPE_CHECKING:
@@ -226,6 +227,7 @@ class Analyzer:
         self.cache_limit = 2_000_000
         off = self.run.schema is not None or self.settings.format == "none"
         self.plain_path = PlainChatPath(self.rules, model, off=off)
+        self.shape_path = ShapePath(self.rules, _calls)
 
     def analyze(self, text: str, packed: str | bytes | None = None) -> LineResult:
         key = pack_line(text) if packed is None else packed
@@ -332,7 +334,17 @@ class Analyzer:
                 # Tokens cannot exceed this: exact counting is needed only above the limit.
                 ectx.facts["token_bound"] = fm.token_upper_bound(result.size, result.n_messages,
                                                                  result.n_images)
-                self._run_all(self.rules.example[fmt], self._example_calls[fmt], ectx, problems)
+                rules, calls = self.rules.example[fmt], self._example_calls[fmt]
+                shapes = self.shape_path
+                shape = None
+                if fmt == fm.CHAT and shapes.enabled and not result.n_images:
+                    shape = shapes.key(obj)
+                    if shape is not None and shape in shapes.clean:
+                        rules, calls, shape = shapes.rest, shapes.rest_calls, None
+                start = len(problems)
+                self._run_all(rules, calls, ectx, problems)
+                if shape is not None:
+                    shapes.learn(shape, problems[start:])
                 tokens = ectx.facts.get("tokens")
                 if isinstance(tokens, int):
                     result.tokens = tokens

@@ -48,6 +48,7 @@ def analyzers(options: dict[str, Any]) -> tuple[Analyzer, Analyzer]:
     s = settings_from_mapping(options)
     fast, whole = Analyzer(s, "data.jsonl"), Analyzer(s, "data.jsonl")
     whole.plain_path.formats = frozenset()
+    whole.shape_path.enabled = False
     return fast, whole
 
 

@@ -1,0 +1,149 @@
+"""Example rules' verdicts remembered by a line's shape, for the chat lines the fast path declines.
+
+Lines with tool calls, tool definitions, weights, names or content parts go through the whole
+engine (the plain fast path takes only role/content messages), and there some 35 example rules
+cost most of a line's time. Yet such lines come in few shapes: the same tools, the same sequence
+of roles and calls, different text. So each line's *shape* is computed (``ShapePath.key``): the
+parsed example with
+
+- each message's ``content`` string, and each ``text`` of a ``"type": "text"`` content part,
+  replaced by its class: empty, only whitespace (``str.isspace``), or text;
+- each tool call ``id`` and each ``tool_call_id`` string replaced by the order in which the line
+  first names it (equal ids stay equal, different ids different) and, when tool-call-shape has an
+  ``id_pattern``, whether the id matches it;
+- each tool call's ``arguments`` string replaced by a marker;
+
+and everything else (keys and their order, roles, names, weights, tools, other values) kept as
+it is. Lines with images are not shaped (their URLs are large and never repeat).
+
+The rules in ``SHAPE_CACHED`` read nothing of a line but what its shape keeps, the classes
+above and the settings, so on two lines of the same shape they find nothing on both or on
+neither. The first line of a shape runs every rule; when none of those rules found anything,
+the shape is remembered, and later lines with it run only the other example rules: those that
+read content text, arguments or the line's text (special tokens, weights, tool arguments, the
+token limit) and any rule not listed here, which is how a rule added later stays exact until it
+is reviewed. A shape whose first line has findings from a listed rule is not remembered (a
+finding quotes the line's own ids or text), so its lines always run every rule.
+
+Tests compare both ways on generated tool lines whose masked parts are varied
+(tests/test_shapepath.py), and on the fixtures and real datasets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import xxhash
+
+from tunelint import formats as fm
+
+if TYPE_CHECKING:
+    from tunelint.engine import ActiveRule, RuleSet
+    from tunelint.problems import Problem
+
+# Chat example rules whose verdict on a line is a function of its shape and the settings (each
+# was read for what it looks at: keys, types, roles, names, weights, tools, call ids compared
+# for equality or against tool-call-shape's id_pattern, content only as empty / whitespace /
+# text). Left out, and so run on every line: special-token (content text), the weight rules
+# (they test the line's text), tool-args-json and tool-args-schema (arguments),
+# example-too-long (the line's size and tokens).
+SHAPE_CACHED = frozenset({
+    "TL201", "TL202", "TL203", "TL204", "TL205", "TL206", "TL207",
+    "TL301", "TL302", "TL303", "TL304", "TL305", "TL306", "TL307", "TL308", "TL309",
+    "TL401", "TL402", "TL403",
+    "TL501", "TL502", "TL503", "TL504", "TL505", "TL507", "TL508",
+    "TL601", "TL602", "TL603", "TL604",
+})
+
+# Shapes remembered per analyzer: a dataset has few; past this, lines just run every rule.
+MAX_SHAPES = 50_000
+
+_EMPTY, _BLANK, _TEXT, _ARGUMENTS = "", " ", "t", "a"
+
+
+def _text_class(text: str) -> str:
+    return _EMPTY if not text else _BLANK if text.isspace() else _TEXT
+
+
+def _part(part: Any) -> Any:
+    if type(part) is dict and part.get("type") == "text" and type(part.get("text")) is str:
+        masked = dict(part)
+        masked["text"] = _text_class(part["text"])
+        return masked
+    return part
+
+
+class ShapePath:
+    """The shapes of one Analyzer's rules and settings whose listed rules found nothing, and
+    the rules a line of such a shape still runs."""
+
+    def __init__(self, rules: RuleSet, calls: Callable[[list[ActiveRule]], list[Any]]) -> None:
+        chat = rules.example.get(fm.CHAT, [])
+        self.rest: list[ActiveRule] = [a for a in chat if a.rule.code not in SHAPE_CACHED]
+        self.rest_calls = calls(self.rest)
+        self.enabled = len(self.rest) < len(chat)
+        shape_rule = rules.by_code.get("TL505")
+        pattern = shape_rule.options.get("id_pattern") if shape_rule is not None else None
+        self._id_match = re.compile(pattern).fullmatch if isinstance(pattern, str) else None
+        self.clean: set[bytes] = set()
+
+    def key(self, obj: Mapping[str, Any]) -> bytes | None:
+        """The digest of the example's shape; None for one that is not shaped."""
+        messages = obj.get("messages")
+        if type(messages) is not list:
+            return None
+        ids: dict[str, str] = {}
+        masked_messages: list[Any] = []
+        for m in messages:
+            if type(m) is not dict:
+                masked_messages.append(m)
+                continue
+            masked = dict(m)
+            content = m.get("content")
+            if type(content) is str:
+                masked["content"] = _text_class(content)
+            elif type(content) is list:
+                masked["content"] = [_part(p) for p in content]
+            answered = m.get("tool_call_id")
+            if type(answered) is str:
+                masked["tool_call_id"] = self._id(answered, ids)
+            calls = m.get("tool_calls")
+            if type(calls) is list:
+                masked["tool_calls"] = [self._call(c, ids) for c in calls]
+            masked_messages.append(masked)
+        shaped = dict(obj)
+        shaped["messages"] = masked_messages
+        try:
+            return xxhash.xxh3_128_digest(orjson.dumps(shaped))
+        except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
+            return None
+
+    def _id(self, value: str, ids: dict[str, str]) -> str:
+        found = ids.get(value)
+        if found is None:
+            found = str(len(ids))
+            if self._id_match is not None and self._id_match(value) is None:
+                found += "!"
+            ids[value] = found
+        return found
+
+    def _call(self, call: Any, ids: dict[str, str]) -> Any:
+        if type(call) is not dict:
+            return call
+        masked = dict(call)
+        if type(call.get("id")) is str:
+            masked["id"] = self._id(call["id"], ids)
+        fn = call.get("function")
+        if type(fn) is dict and type(fn.get("arguments")) is str:
+            masked_fn = dict(fn)
+            masked_fn["arguments"] = _ARGUMENTS
+            masked["function"] = masked_fn
+        return masked
+
+    def learn(self, key: bytes, problems: Iterable[Problem]) -> None:
+        """Remember the shape of a line that ran every rule, if the listed ones found nothing."""
+        if len(self.clean) < MAX_SHAPES and not any(p.code in SHAPE_CACHED for p in problems):
+            self.clean.add(key)
