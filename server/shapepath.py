@@ -20,10 +20,10 @@ The rules in ``SHAPE_CACHED`` read nothing of a line but what its shape keeps, t
 above and the settings, so on two lines of the same shape they find nothing on both or on
 neither. The first line of a shape runs every rule; when none of those rules found anything,
 the shape is remembered, and later lines with it run only the other example rules: those that
-read content text, arguments or the line's text (special tokens, weights, tool arguments, the
-token limit) and any rule not listed here, which is how a rule added later stays exact until it
-is reviewed. A shape whose first line has findings from a listed rule is not remembered (a
-finding quotes the line's own ids or text), so its lines always run every rule.
+read content text or arguments (special tokens, tool arguments, the token limit) and any rule
+not listed here, which is how a rule added later stays exact until it is reviewed. A shape
+whose first line has findings from a listed rule is not remembered (a finding quotes the line's
+own ids or text), so its lines always run every rule.
 
 Tests compare both ways on generated tool lines whose masked parts are varied
 (tests/test_shapepath.py), and on the fixtures and real datasets.
@@ -47,13 +47,12 @@ if TYPE_CHECKING:
 # Chat example rules whose verdict on a line is a function of its shape and the settings (each
 # was read for what it looks at: keys, types, roles, names, weights, tools, call ids compared
 # for equality or against tool-call-shape's id_pattern, content only as empty / whitespace /
-# text). Left out, and so run on every line: special-token (content text), the weight rules
-# (they test the line's text), tool-args-json and tool-args-schema (arguments),
-# example-too-long (the line's size and tokens).
+# text). Left out, and so run on every line: special-token (content text), tool-args-json and
+# tool-args-schema (arguments), example-too-long (the line's size and tokens).
 SHAPE_CACHED = frozenset({
     "TL201", "TL202", "TL203", "TL204", "TL205", "TL206", "TL207",
     "TL301", "TL302", "TL303", "TL304", "TL305", "TL306", "TL307", "TL308", "TL309",
-    "TL401", "TL402", "TL403",
+    "TL401", "TL402", "TL403", "TL451", "TL452", "TL453",
     "TL501", "TL502", "TL503", "TL504", "TL505", "TL507", "TL508",
     "TL601", "TL602", "TL603", "TL604",
 })

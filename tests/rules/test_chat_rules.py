@@ -339,6 +339,19 @@ def test_weights_valid_and_non_assistant_and_untrained() -> None:
     assert "all 2 assistant messages" in d.message
 
 
+def test_weight_rules_read_a_key_spelt_with_escapes() -> None:
+    """`"weig\\u0068t"` is the key `weight` to the API: the weight rules see it too."""
+    def escaped(m: dict[str, Any]) -> str:
+        return json.dumps(m).replace('"weight"', '"weig\\u0068t"')
+
+    text = '{"messages": [' + escaped({**U, "weight": 1}) + ", " + escaped({**A, "weight": 2}) + "]}"
+    assert {"TL451", "TL452"} <= {d.code for d in lint(text)}
+    (d,) = of(lint(text), "TL451")
+    assert text_at(text, d) == "2"
+    untrained = '{"messages": [' + json.dumps(U) + ", " + escaped({**A, "weight": 0}) + "]}"
+    assert of(lint(untrained), "TL453")
+
+
 # -- other formats ------------------------------------------------------------------------
 
 
