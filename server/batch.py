@@ -33,8 +33,15 @@ import xxhash
 from tunelint import __version__, fastpath
 from tunelint.config import Settings
 from tunelint.engine import BOM_BYTES, Analyzer, LineResult, decode_file_line
-from tunelint.lean import ENDING_CODES, KEY_BYTES, Columns, FlaggedLines, LeanDocument
+from tunelint.lean import (
+    ENDING_CODES,
+    KEY_BYTES,
+    Columns,
+    FlaggedLines,
+    LeanDocument,
+)
 from tunelint.memory import map_large_blocks, release_free_memory
+from tunelint.spill import SpillArray
 
 BLOCK = 8 << 20
 TOKEN_BATCH = 1_000  # lines: their parsed objects are held while counted
@@ -465,16 +472,22 @@ def _load_cache(file: Path) -> ResultsCache | None:
             if not isinstance(head, dict) or head.get("format") != CACHE_FORMAT:
                 return None
             columns = Columns()
+            columns.spill_if_over(head["columns"]["kinds"][1])  # then read a chunk at a time
             for name, (kind, n) in head["columns"].items():
                 column = getattr(columns, name)
-                if isinstance(column, array):
+                if name in Columns.KEYS:
+                    if kind != "bytes":
+                        return None
+                    if isinstance(column, SpillArray):
+                        column.fromfile(f, n)
+                    else:
+                        column += f.read(n)
+                    if len(column) != n:
+                        return None
+                else:
                     if column.typecode != kind:
                         return None
                     column.fromfile(f, n)
-                else:
-                    column += f.read(n)
-                    if len(column) != n:
-                        return None
             if not isinstance(head["flagged"], FlaggedLines):
                 return None
             return ResultsCache(columns, head["flagged"], head["file_size"], head["bom"])
@@ -489,7 +502,7 @@ def _save_cache(file: Path, cache: ResultsCache) -> None:
     head = {
         "format": CACHE_FORMAT, "file_size": cache.file_size, "bom": cache.bom,
         "flagged": cache.flagged,
-        "columns": {name: (c.typecode if isinstance(c, array) else "bytes", len(c))
+        "columns": {name: ("bytes" if name in Columns.KEYS else c.typecode, len(c))
                     for name, c in columns.items()},
     }
     try:
@@ -501,10 +514,10 @@ def _save_cache(file: Path, cache: ResultsCache) -> None:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
             for column in columns.values():
-                if isinstance(column, array):
-                    column.tofile(f)
-                else:
+                if isinstance(column, bytearray):
                     f.write(column)
+                else:
+                    column.tofile(f)
         os.replace(tmp, file)
     except OSError:
         pass  # a read-only checkout still gets its results, just not cached

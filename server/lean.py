@@ -42,6 +42,7 @@ from tunelint.engine import (
     stream_dataset_rule,
 )
 from tunelint.problems import Diagnostic, Problem
+from tunelint.spill import SpillArray
 
 FORMAT_CODES: tuple[str | None, ...] = (None, *fm.FORMATS)
 ENDING_CODES = ("", "\n", "\r\n", "\r")
@@ -49,32 +50,64 @@ NO_KEY = bytes(KEY_BYTES)
 _SORT_KEY = Diagnostic.sort_key
 
 
+# Lines past which the columns a check joins go to disk (spill.py): below, they take at most
+# about 33 MB in memory.
+SPILL_LINES = 400_000
+
+
 class Columns:
-    """Per-line facts in arrays, appended line by line (workers) and concatenated (parent)."""
+    """Per-line facts in arrays, appended line by line (workers) and concatenated (parent).
+    Once ``spill()`` ed, each is a SpillArray: on disk, read through a memory map."""
 
     # What a line's analysis says (the rest is where the line is: offset, length, end, hash).
     FACTS = ("kinds", "formats", "n_messages", "n_images", "sizes", "tokens")
     KEYS = ("exact", "norm", "prompt", "target")
+    # Typecodes of the arrays; the keys are KEY_BYTES a line each (NO_KEY where the line has
+    # none), in bytearrays.
+    TYPECODES = {"kinds": "B", "formats": "B", "n_messages": "I", "n_images": "I", "sizes": "Q",
+                 "tokens": "q", "endings": "B", "offsets": "Q", "lengths": "Q", "hashes": "Q"}
 
     def __init__(self) -> None:
-        self.kinds = array("B")
-        self.formats = array("B")
-        self.n_messages = array("I")
-        self.n_images = array("I")
-        self.sizes = array("Q")
-        self.tokens = array("q")  # -1: not counted
-        self.endings = array("B")
-        self.offsets = array("Q")
-        self.lengths = array("Q")
-        self.hashes = array("Q")  # xxh3-64 of the line's bytes (the results cache's key)
-        # KEY_BYTES a line each; NO_KEY where the line has none.
-        self.exact = bytearray()
-        self.norm = bytearray()
-        self.prompt = bytearray()
-        self.target = bytearray()
+        self.kinds: Any = array("B")
+        self.formats: Any = array("B")
+        self.n_messages: Any = array("I")
+        self.n_images: Any = array("I")
+        self.sizes: Any = array("Q")
+        self.tokens: Any = array("q")  # -1: not counted
+        self.endings: Any = array("B")
+        self.offsets: Any = array("Q")
+        self.lengths: Any = array("Q")
+        self.hashes: Any = array("Q")  # xxh3-64 of the line's bytes (the results cache's key)
+        self.exact: Any = bytearray()
+        self.norm: Any = bytearray()
+        self.prompt: Any = bytearray()
+        self.target: Any = bytearray()
 
     def __len__(self) -> int:
         return len(self.kinds)
+
+    @property
+    def spilled(self) -> bool:
+        return isinstance(self.kinds, SpillArray)
+
+    def spill(self) -> None:
+        """Move every column to disk (the file's pages are then the kernel's to keep or drop)."""
+        if self.spilled:
+            return
+        for name, column in list(vars(self).items()):
+            setattr(self, name, SpillArray(self.TYPECODES.get(name, "B"), column))
+            del column
+
+    def spill_if_over(self, lines: int) -> None:
+        """Spill (while still empty, say) when the columns are to hold over SPILL_LINES lines."""
+        if lines > SPILL_LINES:
+            self.spill()
+
+    def release(self) -> None:
+        """Let go of the pages of spilled columns that a pass read."""
+        if self.spilled:
+            for column in vars(self).values():
+                column.release()
 
     def append(self, r: LineResult, offset: int, length: int, ending: str, line_hash: int
                ) -> None:
@@ -118,6 +151,8 @@ class Columns:
     def extend(self, other: Columns) -> None:
         for name, value in vars(other).items():
             getattr(self, name).extend(value)
+        if not self.spilled and len(self) > SPILL_LINES:
+            self.spill()
 
     def set_result(self, i: int, r: LineResult) -> None:
         """Replace line i's facts (a line finished by the parent)."""
@@ -341,6 +376,11 @@ class FlaggedLines:
 _PARTITION_SHIFT = 60
 
 
+def key_values(keys: bytearray | SpillArray) -> memoryview:
+    """A key column's keys as 64-bit integers."""
+    return (keys.values() if isinstance(keys, SpillArray) else memoryview(keys)).cast("Q")
+
+
 def _sorted_partitions(values: memoryview) -> Iterator[list[int]]:
     """The 64-bit values, sorted, in sixteen consecutive slices (one alive at a time)."""
     parts = [array("Q") for _ in range(1 << (64 - _PARTITION_SHIFT))]
@@ -369,7 +409,7 @@ def _lines_by_partition(values: memoryview) -> Iterator[array]:
         yield part
 
 
-def _key_repeats(keys: bytearray) -> tuple[array, array]:
+def _key_repeats(keys: bytearray | SpillArray) -> tuple[array, array]:
     """(lines, the first line with each one's key), in line order, for the lines that are not
     the first with their key (lines without the key left out).
 
@@ -378,7 +418,7 @@ def _key_repeats(keys: bytearray) -> tuple[array, array]:
     the others sorted by key (stably: equal keys keep their lines in order, so the first is the
     first line). Memory stays near 16 bytes a line while it runs and 16 a repeated line after,
     however many lines repeat (the groups as lists took about 200 bytes a repeated line)."""
-    values = memoryview(keys).cast("Q")
+    values = key_values(keys)
     width = max(len(values), 1)
     packed: list[int] = []  # line * width + first: sorted, that is line order
     for part in _lines_by_partition(values):
@@ -393,19 +433,27 @@ def _key_repeats(keys: bytearray) -> tuple[array, array]:
                 packed.append(line * width + first)
             else:
                 previous, first = v, line
+    del values
+    _let_go(keys)
     packed.sort()
     repeat_lines = array("Q", (x // width for x in packed))
     firsts = array("Q", (x % width for x in packed))
     return repeat_lines, firsts
 
 
+def _let_go(keys: bytearray | SpillArray) -> None:
+    """Let go of the pages of a spilled key column a pass read at random."""
+    if isinstance(keys, SpillArray):
+        keys.release()
+
+
 _NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
 
 
-def _first_lines(keys: bytearray) -> tuple[array, array]:
+def _first_lines(keys: bytearray | SpillArray) -> tuple[array, array]:
     """The distinct keys (as 64-bit integers, sorted) and the first line with each, a partition
     of the keys' top bits at a time."""
-    values = memoryview(keys).cast("Q")
+    values = key_values(keys)
     sorted_keys, first_lines = array("Q"), array("Q")
     for part in _lines_by_partition(values):
         previous = -1
@@ -415,6 +463,8 @@ def _first_lines(keys: bytearray) -> tuple[array, array]:
                 sorted_keys.append(v)
                 first_lines.append(line)
                 previous = v
+    del values
+    _let_go(keys)
     return sorted_keys, first_lines
 
 
@@ -520,11 +570,12 @@ class LeanDocument:
         """(distinct targets, examples with a target)."""
         def compute() -> tuple[int, int]:
             distinct = total = 0
-            for ordered in _sorted_partitions(memoryview(self.columns.target).cast("Q")):
+            for ordered in _sorted_partitions(key_values(self.columns.target)):
                 if ordered and ordered[0] == _NO_KEY_VALUE:  # lines without a target: first
                     ordered = ordered[bisect.bisect_right(ordered, _NO_KEY_VALUE):]
                 distinct += sum(1 for a, b in zip(ordered, ordered[1:]) if a != b) + bool(ordered)
                 total += len(ordered)
+            _let_go(self.columns.target)
             return distinct, total
         variety: tuple[int, int] = self._count("targets", compute)
         return variety

@@ -10,10 +10,19 @@ from helpers import FIXTURES, shared_path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tunelint import batch
+from tunelint import batch, lean
 from tunelint.config import settings_from_mapping
 from tunelint.engine import Analyzer, Document
 from tunelint.lean import LeanDocument
+
+
+@pytest.fixture(params=["memory", "disk"])
+def spill(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """The check's columns in memory, or spilled to disk from the first line (spill.py)."""
+    on_disk = request.param == "disk"
+    if on_disk:
+        monkeypatch.setattr(lean, "SPILL_LINES", 0)
+    return on_disk
 
 
 def _key(doc: Document | LeanDocument) -> list[tuple[object, ...]]:
@@ -34,7 +43,7 @@ def _lines() -> list[str]:
 
 @pytest.mark.parametrize("final_newline", [True, False])
 def test_parallel_lean_check_equals_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              final_newline: bool) -> None:
+                                              final_newline: bool, spill: bool) -> None:
     monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)  # parallel even for a small file
     path = tmp_path / "train.jsonl"
     text = "\r\n".join(_lines()) + ("\r\n" if final_newline else "")
@@ -44,6 +53,7 @@ def test_parallel_lean_check_equals_in_memory(tmp_path: Path, monkeypatch: pytes
     full = Document(Analyzer(settings, str(path)), text, path=str(path))
 
     assert _key(lean) == _key(full)
+    assert lean.columns.spilled == spill
     codes = {d.code for d in lean.diagnostics()}
     assert {"TL901", "TL904", "TL101"} <= codes  # long lines were finished by the parent
     assert lean.line_count == full.line_count
@@ -70,7 +80,7 @@ def _rich_lines() -> list[str]:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_lean_findings_and_summary_equal_in_memory(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
-                                                   workers: int) -> None:
+                                                   workers: int, spill: bool) -> None:
     monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(batch, "RANGE_BYTES", 700)  # several ranges per worker
     path = tmp_path / "train.jsonl"
@@ -86,7 +96,7 @@ def test_lean_findings_and_summary_equal_in_memory(tmp_path: Path,
 
 
 def test_cache_reuses_results_and_follows_edits(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                monkeypatch: pytest.MonkeyPatch, spill: bool) -> None:
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "train.jsonl"
     lines = _rich_lines()
@@ -99,7 +109,9 @@ def test_cache_reuses_results_and_follows_edits(tmp_path: Path,
                         lambda self, text: analysed.append(text) or fresh(self, text))
     monkeypatch.setattr(Analyzer, "analyze_bytes",
                         lambda self, raw: analysed.append(raw.decode()) or fresh_bytes(self, raw))
-    assert _key(batch.check_path(str(path), settings)) == first
+    cached = batch.check_path(str(path), settings)
+    assert cached.columns.spilled == spill  # the cache is read back to disk too
+    assert _key(cached) == first
     assert [t for t in analysed if t] == []  # every line came from the cache
     # Lines move, one changes: only the changed line is analysed, and the result is exact.
     lines.insert(0, lines.pop(10))
@@ -149,7 +161,7 @@ def test_a_broken_cache_is_ignored_and_rewritten(tmp_path: Path,
 
 
 def test_edited_files_from_the_cache_equal_a_fresh_check(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch, spill: bool) -> None:
     """Edits of every kind, each checked through the cache of the previous version (the
     spliced path for one edited region, the line-by-line path for spread edits)."""
     import random
@@ -436,7 +448,7 @@ def _same_in_both(path: Path, workers: int) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_every_fixture_gets_the_same_findings_in_both_documents(
-        monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+        monkeypatch: pytest.MonkeyPatch, workers: int, spill: bool) -> None:
     """The command line's streamed document (in one process, or in workers with ranges of a
     few lines) and the editor's give the same findings, in line order, on every fixture (a
     multi-line object once left the editor's unsorted)."""
@@ -491,7 +503,7 @@ def _fixed_both_ways(path: Path, tmp_path: Path, workers: int) -> bool:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_streamed_fixes_equal_fixes_in_memory_on_every_fixture(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, spill: bool) -> None:
     """``check --fix`` fixes a file a pass at a time through it (memory of a check); the
     result is byte for byte what fixing the whole text in memory gives, on every fixture (in
     one process, and in workers with ranges of a few lines) and every real dataset."""
@@ -576,7 +588,7 @@ def _repeating_lines(n: int, seed: int) -> list[str]:
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_repeats_give_the_same_findings_in_both_documents(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, seed: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, seed: int, spill: bool) -> None:
     """Duplicates, near-duplicates and conflicting answers, placed one at a time as they print
     (Rule.in_line_order), equal the editor's, with both kinds of range."""
     monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)

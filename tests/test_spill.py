@@ -1,0 +1,117 @@
+"""SpillArray (spill.py) behaves as the ``array.array`` it stands for, and keeps its items out of
+the process's memory."""
+
+from __future__ import annotations
+
+import io
+import sys
+from array import array
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tunelint import spill
+from tunelint.spill import SpillArray
+
+TYPECODES = {"B": (0, 255), "I": (0, 2**32 - 1), "Q": (0, 2**64 - 1), "q": (-(2**63), 2**63 - 1)}
+
+
+def ops(low: int, high: int) -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    value = st.integers(low, high)
+    values = st.lists(value, max_size=40)
+    return st.lists(st.one_of(
+        st.tuples(st.just("append"), value),
+        st.tuples(st.just("extend"), values),
+        st.tuples(st.just("extend-array"), values),
+        st.tuples(st.just("frombytes"), values),
+        st.tuples(st.just("set"), st.integers(-50, 50), value),
+        st.tuples(st.just("splice"), st.integers(0, 60), st.integers(0, 60), values),
+        st.tuples(st.just("file"), values),
+        st.tuples(st.just("release")),
+    ), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(TYPECODES)).flatmap(
+    lambda t: st.tuples(st.just(t), ops(*TYPECODES[t]))))
+def test_a_spill_array_does_what_an_array_does(case: tuple[str, list[tuple[Any, ...]]]) -> None:
+    typecode, steps = case
+    with pytest.MonkeyPatch.context() as mp:
+        # Chunks and releases of a few items, so that every pass crosses their bounds.
+        mp.setattr(spill, "CHUNK_ITEMS", 7)
+        mp.setattr(spill, "RELEASE_BYTES", 16)
+        mp.setattr(spill, "RELEASE_READS", 5)
+        want, got = array(typecode), SpillArray(typecode)
+        for step in steps:
+            kind = step[0]
+            if kind == "append":
+                want.append(step[1])
+                got.append(step[1])
+            elif kind == "extend":
+                want.extend(step[1])
+                got.extend(step[1])
+            elif kind == "extend-array":
+                want.extend(array(typecode, step[1]))
+                got.extend(array(typecode, step[1]) if len(step[1]) % 2 else
+                           SpillArray(typecode, step[1]))
+            elif kind == "frombytes":
+                want.frombytes(array(typecode, step[1]).tobytes())
+                got.frombytes(array(typecode, step[1]).tobytes())
+            elif kind == "set":
+                index = step[1]
+                if -len(want) <= index < len(want):
+                    want[index] = step[2]
+                    got[index] = step[2]
+                else:
+                    with pytest.raises(IndexError):
+                        got[index] = step[2]
+            elif kind == "splice":
+                a, b, new = step[1], step[2], array(typecode, step[3])
+                want[a:b] = new
+                got[a:b] = new
+            elif kind == "file":
+                stream = io.BytesIO(array(typecode, step[1]).tobytes())
+                want.fromfile(stream, len(step[1]))
+                got.fromfile(io.BytesIO(stream.getvalue()), len(step[1]))
+            else:
+                got.release()
+            assert len(got) == len(want)
+        assert got == want and list(got) == want.tolist()
+        assert got[:] == want and got[2:9] == want[2:9] and got[::3] == want[::3]
+        if want:
+            assert got[-1] == want[-1] and got[0] == want[0]
+            assert got.count(want[0]) == want.count(want[0])
+            assert got.index(want[-1]) == want.index(want[-1])
+        out = io.BytesIO()
+        got.tofile(out)
+        assert out.getvalue() == want.tobytes() == got.tobytes()
+        assert got.values().tolist() == want.tolist()
+        with pytest.raises(IndexError):
+            got[len(want)]
+
+
+def test_bytes_of_a_byte_spill_array_compare_to_a_bytearray() -> None:
+    keys = SpillArray("B")
+    keys += b"abcdefgh"
+    keys += bytes(8)
+    assert keys == bytearray(b"abcdefgh" + bytes(8))
+    assert bytes(keys[0:8]) == b"abcdefgh"
+    assert keys.values().cast("Q").tolist() == [int.from_bytes(b"abcdefgh", sys.byteorder), 0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_items_written_and_read_do_not_stay_in_memory() -> None:
+    def resident_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * spill.mmap.PAGESIZE / 2**20
+
+    before = resident_mb()
+    big = SpillArray("Q")
+    for _ in range(16):  # 128 MB
+        big.extend(array("Q", range(1 << 20)))
+    assert len(big) == 16 << 20
+    assert sum(1 for _ in big) == len(big)
+    assert big[12345] == 12345 and big[-1] == (1 << 20) - 1
+    assert resident_mb() - before < 40  # a few chunks at most, not 128 MB
