@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 # Items a pass handles at a time, and how many bytes are written or single items read between
 # two lettings go of the pages.
 CHUNK_ITEMS = 1 << 16
-RELEASE_BYTES = 8 << 20
+RELEASE_BYTES = 1 << 20
 RELEASE_READS = 1 << 15
 _FIRST_BYTES = 1 << 20
 
