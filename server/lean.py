@@ -22,7 +22,7 @@ import weakref
 from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeAlias
 
 from tunelint import formats as fm
 from tunelint.engine import (
@@ -370,10 +370,20 @@ class FlaggedLines:
             yield self.lines[k] + shift, self.which[k]
 
 
-# Keys are sorted a sixteenth at a time (by their top four bits): sorting makes every key a
-# Python int (about 56 bytes with its list slot), which for all of a 3M-line file's keys at once
-# was the largest thing check held.
-_PARTITION_SHIFT = 60
+# A key column is sorted a partition of key values at a time: sorting makes every key a Python
+# int (about 56 bytes with its list slot), which for all of a 3M-line file's keys at once was the
+# largest thing check held. A partition holds about PARTITION_LINES keyed lines at most (there
+# are 16 at least); on disk when the column is.
+PARTITION_LINES = 1 << 18
+_MIN_PARTITIONS = 16
+# Keys read at a time: from the column while partitioning, from each partition's findings when
+# their streams are merged into line order.
+_CHUNK_KEYS = 1 << 16
+_MERGE_ITEMS = 1 << 12
+
+_NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
+
+UIntArray: TypeAlias = "array[int] | SpillArray"  # of typecode "Q"
 
 
 def key_values(keys: bytearray | SpillArray) -> memoryview:
@@ -381,91 +391,136 @@ def key_values(keys: bytearray | SpillArray) -> memoryview:
     return (keys.values() if isinstance(keys, SpillArray) else memoryview(keys)).cast("Q")
 
 
-def _sorted_partitions(values: memoryview) -> Iterator[list[int]]:
-    """The 64-bit values, sorted, in sixteen consecutive slices (one alive at a time)."""
-    parts = [array("Q") for _ in range(1 << (64 - _PARTITION_SHIFT))]
-    appends = [part.append for part in parts]
-    for v in values:
-        appends[v >> _PARTITION_SHIFT](v)
-    del appends
-    for k in range(len(parts)):
-        part, parts[k] = parts[k], array("Q")
-        ordered = sorted(part)
-        del part
-        yield ordered
-
-
-def _lines_by_partition(values: memoryview) -> Iterator[array]:
-    """The numbers of the lines with a key, split by the top bits of their key (in line order
-    within each), one partition at a time (the others' arrays are let go as they are done)."""
-    lines = [array("Q") for _ in range(1 << (64 - _PARTITION_SHIFT))]
-    appends = [part.append for part in lines]
-    for i, v in enumerate(values):
-        if v != _NO_KEY_VALUE:
-            appends[v >> _PARTITION_SHIFT](i)
-    del appends
-    for k in range(len(lines)):
-        part, lines[k] = lines[k], array("Q")
-        yield part
-
-
-def _key_repeats(keys: bytearray | SpillArray) -> tuple[array, array]:
-    """(lines, the first line with each one's key), in line order, for the lines that are not
-    the first with their key (lines without the key left out).
-
-    The keys are read as 64-bit integers through a memoryview and split by their top bits into
-    sixteen partitions of line numbers; a partition whose sorted keys repeat none is dropped,
-    the others sorted by key (stably: equal keys keep their lines in order, so the first is the
-    first line). Memory stays near 16 bytes a line while it runs and 16 a repeated line after,
-    however many lines repeat (the groups as lists took about 200 bytes a repeated line)."""
-    values = key_values(keys)
-    width = max(len(values), 1)
-    packed: list[int] = []  # line * width + first: sorted, that is line order
-    for part in _lines_by_partition(values):
-        keys_sorted = sorted(values[i] for i in part)
-        if all(a != b for a, b in zip(keys_sorted, keys_sorted[1:])):
-            continue
-        del keys_sorted
-        previous, first = -1, 0
-        for line in sorted(part, key=values.__getitem__):
-            v = values[line]
-            if v == previous:
-                packed.append(line * width + first)
-            else:
-                previous, first = v, line
-    del values
-    _let_go(keys)
-    packed.sort()
-    repeat_lines = array("Q", (x // width for x in packed))
-    firsts = array("Q", (x % width for x in packed))
-    return repeat_lines, firsts
-
-
-def _let_go(keys: bytearray | SpillArray) -> None:
-    """Let go of the pages of a spilled key column a pass read at random."""
+def _key_chunks(keys: bytearray | SpillArray) -> Iterator[list[int]]:
+    """A key column's keys as integers, a chunk at a time (its pages let go after each)."""
     if isinstance(keys, SpillArray):
-        keys.release()
+        for piece in keys.pieces(_CHUNK_KEYS * KEY_BYTES):
+            with piece.cast("Q") as typed:
+                values = typed.tolist()
+            piece.release()
+            yield values
+        return
+    with memoryview(keys) as raw, raw.cast("Q") as typed:
+        for start in range(0, len(typed), _CHUNK_KEYS):
+            yield typed[start:start + _CHUNK_KEYS].tolist()
 
 
-_NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
+def _items(values: UIntArray) -> Iterator[int]:
+    if isinstance(values, SpillArray):
+        for chunk in values.chunks(_MERGE_ITEMS):
+            yield from chunk
+    else:
+        yield from values
 
 
-def _first_lines(keys: bytearray | SpillArray) -> tuple[array, array]:
-    """The distinct keys (as 64-bit integers, sorted) and the first line with each, a partition
-    of the keys' top bits at a time."""
-    values = key_values(keys)
-    sorted_keys, first_lines = array("Q"), array("Q")
-    for part in _lines_by_partition(values):
-        previous = -1
-        for line in sorted(part, key=values.__getitem__):  # stable: first lines first
-            v = values[line]
-            if v != previous:
-                sorted_keys.append(v)
-                first_lines.append(line)
-                previous = v
-    del values
-    _let_go(keys)
-    return sorted_keys, first_lines
+def _key_partitions(keys: bytearray | SpillArray) -> Iterator[tuple[array, array]]:
+    """(keys, lines) of the lines with a key, split by key range into partitions given in key
+    order, each in line order, one in memory at a time (on disk before, when the column is)."""
+    n = len(keys) // KEY_BYTES
+    count = max(_MIN_PARTITIONS, -(-n // PARTITION_LINES))
+    on_disk = isinstance(keys, SpillArray)
+    stored: list[tuple[UIntArray, UIntArray]] = [
+        (SpillArray("Q"), SpillArray("Q")) if on_disk else (array("Q"), array("Q"))
+        for _ in range(count)]
+    # On disk, each partition fills a buffer in memory that is written out when full.
+    buffers = [(array("Q"), array("Q")) for _ in range(count)] if on_disk else stored
+    key_appends = [k.append for k, _ in buffers]
+    line_appends = [ln.append for _, ln in buffers]
+    line = 0
+    for chunk in _key_chunks(keys):
+        for v in chunk:
+            if v != _NO_KEY_VALUE:
+                k = v * count >> 64  # increasing with v: partitions come in key order
+                key_appends[k](v)
+                line_appends[k](line)
+            line += 1
+        if on_disk:
+            _flush(buffers, stored, _CHUNK_KEYS // count)
+    del key_appends, line_appends
+    if on_disk:
+        _flush(buffers, stored, 0)
+    for k in range(count):
+        part_keys, part_lines = stored[k]
+        stored[k] = (array("Q"), array("Q"))
+        yield ((part_keys, part_lines) if isinstance(part_keys, array)
+               else (part_keys[:], part_lines[:]))
+
+
+def _flush(buffers: list[tuple[array, array]], stored: list[tuple[UIntArray, UIntArray]],
+           at_least: int) -> None:
+    for (keys, lines), (to_keys, to_lines) in zip(buffers, stored):
+        if len(keys) > at_least:
+            to_keys.extend(keys)
+            to_lines.extend(lines)
+            del keys[:], lines[:]
+
+
+class KeyRepeats:
+    """The lines that are not the first with their key, each with that first line: per
+    partition of keys, two arrays in line order (on disk when the column is), merged into line
+    order when read. 16 bytes a repeated line; while it is built, one partition's keys in
+    memory."""
+
+    def __init__(self, keys: bytearray | SpillArray) -> None:
+        on_disk = isinstance(keys, SpillArray)
+        self.parts: list[tuple[UIntArray, UIntArray]] = []
+        width = max(len(keys) // KEY_BYTES, 1)
+        for part_keys, part_lines in _key_partitions(keys):
+            packed: list[int] = []  # line * width + first: sorted, that is line order
+            previous, first = -1, 0
+            # Stable: lines with equal keys stay in line order, so the first is the first line.
+            for j in sorted(range(len(part_keys)), key=part_keys.__getitem__):
+                v = part_keys[j]
+                if v == previous:
+                    packed.append(part_lines[j] * width + first)
+                else:
+                    previous, first = v, part_lines[j]
+            del part_keys, part_lines
+            if not packed:
+                continue
+            packed.sort()
+            lines, firsts = (SpillArray("Q"), SpillArray("Q")) if on_disk else (
+                array("Q"), array("Q"))
+            lines.extend(x // width for x in packed)
+            firsts.extend(x % width for x in packed)
+            del packed
+            self.parts.append((lines, firsts))
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        """(line, first line with its key), in line order."""
+        return heapq.merge(*(zip(_items(lines), _items(firsts)) for lines, firsts in self.parts))
+
+
+class FirstLines:
+    """A key column's distinct keys, sorted, each with the first line that has it (16 bytes a
+    distinct key; on disk when the column is): which line first has a key, by bisection."""
+
+    def __init__(self, keys: bytearray | SpillArray) -> None:
+        on_disk = isinstance(keys, SpillArray)
+        self.keys: UIntArray = SpillArray("Q") if on_disk else array("Q")
+        self.lines: UIntArray = SpillArray("Q") if on_disk else array("Q")
+        for part_keys, part_lines in _key_partitions(keys):
+            distinct, firsts = array("Q"), array("Q")
+            previous = -1
+            for j in sorted(range(len(part_keys)), key=part_keys.__getitem__):
+                v = part_keys[j]
+                if v != previous:  # stable: the first line with the key comes first
+                    distinct.append(v)
+                    firsts.append(part_lines[j])
+                    previous = v
+            self.keys.extend(distinct)
+            self.lines.extend(firsts)
+        self._lookups = 0
+
+    def first_line(self, key: bytes) -> int | None:
+        value = int.from_bytes(key, sys.byteorder)  # as the memoryview reads it
+        keys = self.keys.values() if isinstance(self.keys, SpillArray) else self.keys
+        k = bisect.bisect_left(keys, value)
+        found = int(self.lines[k]) if k < len(keys) and keys[k] == value else None
+        self._lookups += 1
+        if isinstance(self.keys, SpillArray) and self._lookups % _CHUNK_KEYS == 0:
+            self.keys.release()
+        return found
 
 
 class LeanDocument:
@@ -562,20 +617,19 @@ class LeanDocument:
 
     def key_repeats(self, kind: str) -> Iterator[tuple[int, int]]:
         column = {"exact": "exact", "normalized": "norm", "prompt": "prompt"}[kind]
-        found: tuple[array, array] = self._count(
-            f"repeats-{column}", lambda: _key_repeats(getattr(self.columns, column)))
-        return zip(*found)
+        found: KeyRepeats = self._count(
+            f"repeats-{column}", lambda: KeyRepeats(getattr(self.columns, column)))
+        return iter(found)
 
     def target_variety(self) -> tuple[int, int]:
         """(distinct targets, examples with a target)."""
         def compute() -> tuple[int, int]:
             distinct = total = 0
-            for ordered in _sorted_partitions(key_values(self.columns.target)):
-                if ordered and ordered[0] == _NO_KEY_VALUE:  # lines without a target: first
-                    ordered = ordered[bisect.bisect_right(ordered, _NO_KEY_VALUE):]
+            for part_keys, _ in _key_partitions(self.columns.target):
+                ordered = sorted(part_keys)
+                del part_keys
                 distinct += sum(1 for a, b in zip(ordered, ordered[1:]) if a != b) + bool(ordered)
                 total += len(ordered)
-            _let_go(self.columns.target)
             return distinct, total
         variety: tuple[int, int] = self._count("targets", compute)
         return variety
@@ -614,10 +668,8 @@ class LeanDocument:
     def first_line_of_exact_key(self, key: bytes) -> int | None:
         # The keys sorted, each with its first line, in two arrays (16 bytes a line; a dict
         # took about 100), searched by bisection.
-        keys, lines = self._count("exact-index", lambda: _first_lines(self.columns.exact))
-        value = int.from_bytes(key, sys.byteorder)  # as the memoryview reads it
-        k = bisect.bisect_left(keys, value)
-        return int(lines[k]) if k < len(keys) and keys[k] == value else None
+        index: FirstLines = self._count("exact-index", lambda: FirstLines(self.columns.exact))
+        return index.first_line(key)
 
     # -- diagnostics and summary ---------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -262,27 +263,41 @@ def test_iter_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.
 
 
 @given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1, 2**60]),
-                max_size=60))
-def test_key_repeats_and_target_variety_equal_a_plain_count(values: list[int]) -> None:
-    """The partitioned sort finds exactly the repeated keys (0 is "no key") and counts distinct
-    targets as a set would."""
+                max_size=60), st.booleans(), st.sampled_from([1, 3, 1 << 18]))
+def test_key_repeats_and_target_variety_equal_a_plain_count(
+        values: list[int], on_disk: bool, partition_lines: int) -> None:
+    """The partitioned sort finds exactly the repeated keys (0 is "no key"), the first line of
+    each key, and counts distinct targets as a set would: in memory or on disk, with few or
+    many partitions."""
     from array import array
 
-    from tunelint import lean
+    from tunelint.spill import SpillArray
 
-    keys = bytearray(array("Q", values).tobytes())
-    repeat_lines, firsts = lean._key_repeats(keys)
-    expected: dict[int, list[int]] = {}
-    for i, v in enumerate(values):
-        if v:
-            expected.setdefault(v, []).append(i)
-    want = sorted((line, group[0]) for group in expected.values() for line in group[1:])
-    assert list(zip(repeat_lines, firsts)) == want
-    columns = lean.Columns()
-    columns.target = keys
-    doc = LeanDocument.__new__(LeanDocument)
-    doc.columns, doc._memo = columns, {}
-    assert doc.target_variety() == (len(expected), sum(len(g) for g in expected.values()))
+    raw = array("Q", values).tobytes()
+    keys: bytearray | SpillArray = bytearray(raw)
+    if on_disk:
+        keys = SpillArray("B")
+        keys.frombytes(raw)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lean, "PARTITION_LINES", partition_lines)
+        mp.setattr(lean, "_CHUNK_KEYS", 5)
+        mp.setattr(lean, "_MERGE_ITEMS", 2)
+        expected: dict[int, list[int]] = {}
+        for i, v in enumerate(values):
+            if v:
+                expected.setdefault(v, []).append(i)
+        want = sorted((line, group[0]) for group in expected.values() for line in group[1:])
+        assert list(lean.KeyRepeats(keys)) == want
+        first = lean.FirstLines(keys)
+        for v, group in expected.items():
+            assert first.first_line(v.to_bytes(8, sys.byteorder)) == group[0]
+        assert first.first_line((12345).to_bytes(8, sys.byteorder)) == (
+            expected[12345][0] if 12345 in expected else None)
+        columns = lean.Columns()
+        columns.target = keys
+        doc = LeanDocument.__new__(LeanDocument)
+        doc.columns, doc._memo = columns, {}
+        assert doc.target_variety() == (len(expected), sum(len(g) for g in expected.values()))
 
 
 def _weight_lines(n: int) -> list[str]:
