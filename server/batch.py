@@ -52,7 +52,7 @@ RANGE_BYTES = 8 << 20
 RANGE_LINES = 32_000
 RANGE_MIN_BYTES = 1 << 20
 CACHE_DIR = ".tunelint_cache"
-CACHE_FORMAT = 4  # 3: 8-byte keys; 4: problems by row, shared (FlaggedLines)
+CACHE_FORMAT = 5  # 3: 8-byte keys; 4: problems by row, shared (FlaggedLines); 5: their rows raw
 
 
 # Bytes analysed so far, shared with worker processes for the progress bar.
@@ -488,9 +488,14 @@ def _load_cache(file: Path) -> ResultsCache | None:
                     if column.typecode != kind:
                         return None
                     column.fromfile(f, n)
-            if not isinstance(head["flagged"], FlaggedLines):
+            flagged = head["flagged"]
+            if not isinstance(flagged, FlaggedLines) or flagged.lines:
                 return None
-            return ResultsCache(columns, head["flagged"], head["file_size"], head["bom"])
+            n_flagged = head["flagged_lines"]
+            flagged.spill_if_over(n_flagged)
+            flagged.lines.fromfile(f, n_flagged)
+            flagged.which.fromfile(f, n_flagged)
+            return ResultsCache(columns, flagged, head["file_size"], head["bom"])
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
             ImportError, KeyError):
         return None
@@ -499,9 +504,11 @@ def _load_cache(file: Path) -> ResultsCache | None:
 def _save_cache(file: Path, cache: ResultsCache) -> None:
     """Write the columns' bytes as they are (pickling an array would copy it whole first)."""
     columns = vars(cache.columns)
+    flagged = cache.flagged
     head = {
         "format": CACHE_FORMAT, "file_size": cache.file_size, "bom": cache.bom,
-        "flagged": cache.flagged,
+        # The problems in the header; the lines that have them raw, after the columns.
+        "flagged": flagged.emptied(), "flagged_lines": len(flagged),
         "columns": {name: ("bytes" if name in Columns.KEYS else c.typecode, len(c))
                     for name, c in columns.items()},
     }
@@ -518,6 +525,8 @@ def _save_cache(file: Path, cache: ResultsCache) -> None:
                     f.write(column)
                 else:
                     column.tofile(f)
+            flagged.lines.tofile(f)
+            flagged.which.tofile(f)
         os.replace(tmp, file)
     except OSError:
         pass  # a read-only checkout still gets its results, just not cached

@@ -276,13 +276,17 @@ class FlaggedLines:
     DEFERRED = 0  # distinct[0]: a line a worker left for the parent (it needs exact tokens)
 
     def __init__(self) -> None:
-        self.lines = array("Q")  # increasing
-        self.which = array("I")  # index into distinct, per line
+        self.lines: Any = array("Q")  # increasing
+        self.which: Any = array("I")  # index into distinct, per line
         self.distinct = ProblemTable()
         self._ids: dict[Hashable, int] = {}  # key of a tuple kept in memory -> its index
 
     def __getstate__(self) -> tuple[array, array, ProblemTable]:
-        return self.lines, self.which, self.distinct  # the intern table is rebuilt on demand
+        # The intern table is rebuilt on demand. Spilled lines (only a parent's, which does not
+        # pickle them: the results cache writes them raw) would come back into memory.
+        if isinstance(self.lines, SpillArray):
+            return self.lines[:], self.which[:], self.distinct
+        return self.lines, self.which, self.distinct
 
     def __setstate__(self, state: tuple[array, array, ProblemTable]) -> None:
         self.lines, self.which, self.distinct = state
@@ -324,7 +328,7 @@ class FlaggedLines:
         self.which.append(which)
 
     def _position(self, line: int) -> int | None:
-        k = bisect.bisect_left(self.lines, line)
+        k = bisect.bisect_left(self._line_numbers(), line)
         return k if k < len(self.lines) and self.lines[k] == line else None
 
     def get(self, line: int) -> tuple[Problem, ...] | None:
@@ -361,11 +365,28 @@ class FlaggedLines:
             ids.append(copied if copied is not None else self.intern(other.distinct[k]))
         self.lines.extend(line + base for line in other.lines)
         self.which.extend(ids[w] for w in other.which)
+        self.spill_if_over(len(self.lines))
+
+    @property
+    def spilled(self) -> bool:
+        return isinstance(self.lines, SpillArray)
+
+    def spill_if_over(self, lines: int) -> None:
+        """Move the lines to disk (spill.py) when there are to be over SPILL_LINES of them."""
+        if lines > SPILL_LINES and not isinstance(self.lines, SpillArray):
+            self.lines = SpillArray("Q", self.lines)
+            self.which = SpillArray("I", self.which)
+
+    def _line_numbers(self) -> Any:
+        """The line numbers, for bisection in C."""
+        return self.lines.values() if isinstance(self.lines, SpillArray) else self.lines
 
     def moved(self, lines: range, shift: int) -> Iterator[tuple[int, int]]:
         """(line + shift, which) of our lines inside ``lines``, in order."""
-        lo = bisect.bisect_left(self.lines, lines.start)
-        hi = bisect.bisect_left(self.lines, lines.stop)
+        numbers = self._line_numbers()
+        lo = bisect.bisect_left(numbers, lines.start)
+        hi = bisect.bisect_left(numbers, lines.stop)
+        del numbers
         for k in range(lo, hi):
             yield self.lines[k] + shift, self.which[k]
 

@@ -112,6 +112,7 @@ def test_cache_reuses_results_and_follows_edits(tmp_path: Path,
                         lambda self, raw: analysed.append(raw.decode()) or fresh_bytes(self, raw))
     cached = batch.check_path(str(path), settings)
     assert cached.columns.spilled == spill  # the cache is read back to disk too
+    assert len(cached.flagged) and cached.flagged.spilled == spill
     assert _key(cached) == first
     assert [t for t in analysed if t] == []  # every line came from the cache
     # Lines move, one changes: only the changed line is analysed, and the result is exact.
