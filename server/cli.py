@@ -92,8 +92,8 @@ def _no_text(line: int) -> str:
 
 class Reports(Collection[FileReport]):
     """A check's reports, each made when the writer reaches it and dropped to its counts once
-    written: checking many large files holds one file's columns at a time (about 83 bytes a
-    line), not all of them. Iterated again, it gives the written reports."""
+    written: checking many large files holds one file's columns at a time, not all of them.
+    Iterated again, it gives the written reports."""
 
     def __init__(self, makers: Sequence[Callable[[], FileReport]]) -> None:
         self._makers = list(makers)

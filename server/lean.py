@@ -5,9 +5,10 @@ edits the file (about 1 KB a line in CPython). The command line reads once, so p
 only the facts dataset rules and the summary read, packed in arrays (about 83 bytes a line:
 kind, format, message and image counts, size, tokens, offset, length, line end, and the four
 8-byte duplicate keys); a line with problems adds 12 bytes and its problems, which lines that
-share them share (FlaggedLines). Dataset indexes
-(duplicate groups, prompts with different targets) are computed once, by sorting the keys as
-64-bit integers, when a rule asks for them. A 1M-line file then fits in about 83 MB.
+share them share (FlaggedLines). Past SPILL_LINES lines the arrays go to disk (spill.py), so
+what a check holds stops growing with the file. Dataset indexes (duplicate groups, prompts with
+different targets) are computed once, when a rule asks for them, by sorting the keys as 64-bit
+integers a partition of key values at a time.
 """
 
 from __future__ import annotations
@@ -379,7 +380,10 @@ class FlaggedLines:
 
     def _line_numbers(self) -> Any:
         """The line numbers, for bisection in C."""
-        return self.lines.values() if isinstance(self.lines, SpillArray) else self.lines
+        if isinstance(self.lines, SpillArray):
+            self.lines.touched(4 * _PAGE)  # a bisection reads a few pages
+            return self.lines.values()
+        return self.lines
 
     def moved(self, lines: range, shift: int) -> Iterator[tuple[int, int]]:
         """(line + shift, which) of our lines inside ``lines``, in order."""
@@ -403,6 +407,7 @@ _CHUNK_KEYS = 1 << 16
 _MERGE_ITEMS = 1 << 12
 
 _NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
+_PAGE = 4096
 
 UIntArray: TypeAlias = "array[int] | SpillArray"  # of typecode "Q"
 
@@ -531,16 +536,14 @@ class FirstLines:
                     previous = v
             self.keys.extend(distinct)
             self.lines.extend(firsts)
-        self._lookups = 0
 
     def first_line(self, key: bytes) -> int | None:
         value = int.from_bytes(key, sys.byteorder)  # as the memoryview reads it
         keys = self.keys.values() if isinstance(self.keys, SpillArray) else self.keys
         k = bisect.bisect_left(keys, value)
         found = int(self.lines[k]) if k < len(keys) and keys[k] == value else None
-        self._lookups += 1
-        if isinstance(self.keys, SpillArray) and self._lookups % _CHUNK_KEYS == 0:
-            self.keys.release()
+        if isinstance(self.keys, SpillArray):
+            self.keys.touched(4 * _PAGE)  # a bisection reads a few pages
         return found
 
 

@@ -24,12 +24,38 @@ from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-# Items a pass handles at a time, and how many bytes are written or single items read between
-# two lettings go of the pages.
+# Items a pass handles at a time, and how many bytes all spill arrays together may have written
+# or read (an item read alone counts as the page it is on) between two lettings go of the pages
+# of every array touched: a budget for all, since a sort may fill hundreds of them at once.
 CHUNK_ITEMS = 1 << 16
-RELEASE_BYTES = 1 << 20
-RELEASE_READS = 1 << 15
+RELEASE_BYTES = 8 << 20
 _FIRST_BYTES = 1 << 20
+_PAGE = mmap.PAGESIZE
+
+# The arrays touched since the last release, by id (they compare by contents).
+_touched: dict[int, weakref.ref[SpillArray]] = {}
+_touched_bytes = 0
+
+
+def _note(array_: SpillArray, n_bytes: int) -> None:
+    global _touched_bytes
+    ref = _touched.get(id(array_))
+    if ref is None or ref() is not array_:  # an id is reused once its array is gone
+        _touched[id(array_)] = weakref.ref(array_)
+    _touched_bytes += n_bytes
+    if _touched_bytes >= RELEASE_BYTES:
+        release_all()
+
+
+def release_all() -> None:
+    """Let go of the pages of every spill array touched since the last time."""
+    global _touched_bytes
+    for ref in list(_touched.values()):
+        touched = ref()
+        if touched is not None:
+            touched.release()
+    _touched.clear()
+    _touched_bytes = 0
 
 
 def _close(map_: list[mmap.mmap | None], file: BinaryIO) -> None:
@@ -50,7 +76,6 @@ class SpillArray:
         self._view: memoryview | None = None
         self._len = 0
         self._cap = 0
-        self._since_release = 0  # bytes written and items read since the pages were let go
         weakref.finalize(self, _close, self._map_box, self._file)
         self.extend(values)
 
@@ -82,13 +107,14 @@ class SpillArray:
         return typed
 
     def _wrote(self, n_bytes: int) -> None:
-        self._since_release += n_bytes
-        if self._since_release >= RELEASE_BYTES:
-            self.release()
+        _note(self, n_bytes)
+
+    def touched(self, n_bytes: int) -> None:
+        """Count reads made through ``values()`` against the budget (module doc)."""
+        _note(self, n_bytes)
 
     def release(self) -> None:
         """Let go of the pages (the file keeps their contents)."""
-        self._since_release = 0
         if self._map_box[0] is not None and hasattr(mmap, "MADV_DONTNEED"):
             self._map_box[0].madvise(mmap.MADV_DONTNEED)
 
@@ -167,9 +193,7 @@ class SpillArray:
             return out if step == 1 else out[::step]
         k = self._index(i)
         assert self._view is not None
-        self._since_release += 1
-        if self._since_release >= RELEASE_READS:
-            self.release()
+        _note(self, _PAGE)
         return self._view[k]
 
     def __setitem__(self, i: Any, value: Any) -> None:

@@ -42,7 +42,6 @@ def test_a_spill_array_does_what_an_array_does(case: tuple[str, list[tuple[Any, 
         # Chunks and releases of a few items, so that every pass crosses their bounds.
         mp.setattr(spill, "CHUNK_ITEMS", 7)
         mp.setattr(spill, "RELEASE_BYTES", 16)
-        mp.setattr(spill, "RELEASE_READS", 5)
         want, got = array(typecode), SpillArray(typecode)
         for step in steps:
             kind = step[0]
