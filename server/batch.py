@@ -12,7 +12,6 @@ only the lines whose hash the cache does not know are analysed.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
 import itertools
@@ -37,6 +36,7 @@ from tunelint.lean import (
     ENDING_CODES,
     KEY_BYTES,
     Columns,
+    FirstLines,
     FlaggedLines,
     LeanDocument,
 )
@@ -92,21 +92,14 @@ class ResultsCache:
         self.flagged = flagged
         self.file_size = file_size
         self.bom = bom
-        self._order: array | None = None
-        self._sorted: array | None = None
+        self._rows: FirstLines | None = None
 
     def row(self, line_hash: int) -> int | None:
-        """A row of the columns whose line has this hash."""
-        if self._order is None or self._sorted is None:
-            hashes = self.columns.hashes
-            order = sorted(range(len(hashes)), key=hashes.__getitem__)
-            self._order = array("Q", order)
-            self._sorted = array("Q", (hashes[i] for i in order))
-            del order
-        k = bisect.bisect_left(self._sorted, line_hash)
-        if k < len(self._sorted) and self._sorted[k] == line_hash:
-            return int(self._order[k])
-        return None
+        """A row of the columns whose line has this hash (the first; a hash of 0, which a line
+        has one time in 2**64, is never found: that line is analysed again)."""
+        if self._rows is None:
+            self._rows = FirstLines(self.columns.hashes)
+        return self._rows.first_line_of(line_hash) if line_hash else None
 
 
 # (block, position in it, file offset of the block, position where the range ends) -> the
@@ -380,6 +373,7 @@ def _scan_lines(path: str) -> Columns:
             table.offsets.extend(starts)
             table.lengths.extend(len(b) for b in bodies)
             table.endings.extend(ends)
+            table.spill_if_over(len(table.hashes))
     if pos == 0 and carry.startswith(BOM_BYTES):
         carry, pos = carry[3:], 3
     if b"\r" in carry:
@@ -414,18 +408,13 @@ def _from_cache(path: str, size: int, cache: ResultsCache, analyzer: Analyzer,
         return old, cache.flagged, True
     n_old, n_new = len(old), len(new.hashes)  # the scan fills only the line table
     oh, nh, oe, ne = old.hashes, new.hashes, old.endings, new.endings
-    head = 0
     limit = min(n_old, n_new)
-    while head < limit and oh[head] == nh[head] and oe[head] == ne[head]:
-        head += 1
-    tail = 0
-    while (tail < limit - head and oh[n_old - 1 - tail] == nh[n_new - 1 - tail]
-           and oe[n_old - 1 - tail] == ne[n_new - 1 - tail]):
-        tail += 1
+    head = _same_run(oh, nh, oe, ne, limit, 0, 0, backwards=False)
+    tail = _same_run(oh, nh, oe, ne, limit - head, n_old - 1, n_new - 1, backwards=True)
     if n_new - tail - head > SPLICE_MAX_LINES:
         return None
-    # A few lines are looked up by a linear search in C; more, through the sorted index
-    # (building it holds ~80 MB of Python ints for a moment at 1M lines).
+    # A few lines are looked up by a linear search in C; more, through an index of the
+    # hashes (lean.FirstLines).
     find = cache.row if n_new - tail - head > SPLICE_SCAN_LINES else functools.partial(
         _linear_row, oh)
     sink = _LineSink(analyzer, cache, find, with_tokens)
@@ -450,6 +439,33 @@ def _from_cache(path: str, size: int, cache: ResultsCache, analyzer: Analyzer,
     for line, which in cache.flagged.moved(range(n_old - tail, n_old), n_new - n_old):
         flagged.add_shared(line, which)
     return old, flagged, False
+
+
+_SAME_RUN_STEP = 4096
+
+
+def _same_run(old_hashes: Any, new_hashes: Any, old_ends: Any, new_ends: Any, n: int,
+              old_at: int, new_at: int, backwards: bool) -> int:
+    """How many lines from ``old_at``/``new_at`` on (or back) have the same hash and line end
+    in both tables, at most ``n``: compared a slice at a time, so a table on disk is not read
+    an item at a time."""
+    done = 0
+    while done < n:
+        step = min(_SAME_RUN_STEP, n - done)
+        if backwards:
+            o, w = old_at - done - step + 1, new_at - done - step + 1
+        else:
+            o, w = done, done
+        if (old_hashes[o:o + step] == new_hashes[w:w + step]
+                and old_ends[o:o + step] == new_ends[w:w + step]):
+            done += step
+            continue
+        for k in range(step):  # the first difference inside this slice
+            i = step - 1 - k if backwards else k
+            if old_hashes[o + i] != new_hashes[w + i] or old_ends[o + i] != new_ends[w + i]:
+                return done + k
+        return done + step  # pragma: no cover - the slices differed
+    return done
 
 
 def _join(columns: Columns, flagged: FlaggedLines, chunk: Chunk) -> None:

@@ -417,16 +417,25 @@ def key_values(keys: bytearray | SpillArray) -> memoryview:
     return (keys.values() if isinstance(keys, SpillArray) else memoryview(keys)).cast("Q")
 
 
-def _key_chunks(keys: bytearray | SpillArray) -> Iterator[list[int]]:
-    """A key column's keys as integers, a chunk at a time (its pages let go after each)."""
+KeyColumn: TypeAlias = "bytearray | array[int] | SpillArray"  # 8 bytes a line
+
+
+def _key_count(keys: KeyColumn) -> int:
+    return len(keys) * keys.itemsize // KEY_BYTES if not isinstance(keys, bytearray) else (
+        len(keys) // KEY_BYTES)
+
+
+def _key_chunks(keys: KeyColumn) -> Iterator[list[int]]:
+    """A key column's keys as integers, a chunk at a time (its pages let go after each): a
+    column of 8-byte keys in bytes, or of 64-bit integers."""
     if isinstance(keys, SpillArray):
-        for piece in keys.pieces(_CHUNK_KEYS * KEY_BYTES):
+        for piece in keys.pieces(_CHUNK_KEYS * KEY_BYTES // keys.itemsize):
             with piece.cast("Q") as typed:
                 values = typed.tolist()
             piece.release()
             yield values
         return
-    with memoryview(keys) as raw, raw.cast("Q") as typed:
+    with memoryview(keys) as raw, raw.cast("B") as flat, flat.cast("Q") as typed:
         for start in range(0, len(typed), _CHUNK_KEYS):
             yield typed[start:start + _CHUNK_KEYS].tolist()
 
@@ -439,10 +448,10 @@ def _items(values: UIntArray) -> Iterator[int]:
         yield from values
 
 
-def _key_partitions(keys: bytearray | SpillArray) -> Iterator[tuple[array, array]]:
+def _key_partitions(keys: KeyColumn) -> Iterator[tuple[array, array]]:
     """(keys, lines) of the lines with a key, split by key range into partitions given in key
     order, each in line order, one in memory at a time (on disk before, when the column is)."""
-    n = len(keys) // KEY_BYTES
+    n = _key_count(keys)
     count = max(_MIN_PARTITIONS, -(-n // PARTITION_LINES))
     on_disk = isinstance(keys, SpillArray)
     stored: list[tuple[UIntArray, UIntArray]] = [
@@ -521,7 +530,7 @@ class FirstLines:
     """A key column's distinct keys, sorted, each with the first line that has it (16 bytes a
     distinct key; on disk when the column is): which line first has a key, by bisection."""
 
-    def __init__(self, keys: bytearray | SpillArray) -> None:
+    def __init__(self, keys: KeyColumn) -> None:
         on_disk = isinstance(keys, SpillArray)
         self.keys: UIntArray = SpillArray("Q") if on_disk else array("Q")
         self.lines: UIntArray = SpillArray("Q") if on_disk else array("Q")
@@ -538,7 +547,10 @@ class FirstLines:
             self.lines.extend(firsts)
 
     def first_line(self, key: bytes) -> int | None:
-        value = int.from_bytes(key, sys.byteorder)  # as the memoryview reads it
+        return self.first_line_of(int.from_bytes(key, sys.byteorder))  # as a memoryview reads it
+
+    def first_line_of(self, value: int) -> int | None:
+        """The first line whose key, as a 64-bit integer, is ``value``."""
         keys = self.keys.values() if isinstance(self.keys, SpillArray) else self.keys
         k = bisect.bisect_left(keys, value)
         found = int(self.lines[k]) if k < len(keys) and keys[k] == value else None

@@ -693,3 +693,32 @@ def test_ranges_of_short_lines_hold_fewer_bytes(tmp_path: Path,
     assert batch._range_bytes(str(long)) == 40_000
     monkeypatch.setattr(batch, "RANGE_LINES", 1)
     assert batch._range_bytes(str(short)) == 1_000  # never below RANGE_MIN_BYTES
+
+
+@given(st.lists(st.integers(0, 3), max_size=30), st.lists(st.integers(0, 3), max_size=30),
+       st.sampled_from([1, 2, 3, 4096]), st.booleans())
+def test_same_runs_of_two_line_tables_are_found_a_slice_at_a_time(
+        old: list[int], new: list[int], step: int, on_disk: bool) -> None:
+    """The lines an edit left alone at the start and at the end of a file, found by comparing
+    slices of the old and new line tables (spilled or not), are what a line-by-line walk finds."""
+    from array import array
+
+    from tunelint.spill import SpillArray
+
+    def table(values: list[int], typecode: str) -> array | SpillArray:
+        return SpillArray(typecode, values) if on_disk else array(typecode, values)
+
+    oh, nh = table(old, "Q"), table(new, "Q")
+    oe, ne = table([v % 2 for v in old], "B"), table([v % 2 for v in new], "B")
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch, "_SAME_RUN_STEP", step)
+        assert batch._same_run(oh, nh, oe, ne, limit, 0, 0, backwards=False) == head
+        assert batch._same_run(oh, nh, oe, ne, limit - head, len(old) - 1, len(new) - 1,
+                               backwards=True) == tail
