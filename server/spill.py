@@ -190,6 +190,7 @@ class SpillArray:
             out = array(self.typecode)
             if self._view is not None and stop > start:
                 out.frombytes(self._view[start:stop].tobytes())
+                _note(self, (stop - start) * self.itemsize)
             return out if step == 1 else out[::step]
         k = self._index(i)
         assert self._view is not None

@@ -100,17 +100,30 @@ def test_bytes_of_a_byte_spill_array_compare_to_a_bytearray() -> None:
     assert keys.values().cast("Q").tolist() == [int.from_bytes(b"abcdefgh", sys.byteorder), 0]
 
 
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * spill.mmap.PAGESIZE / 2**20
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_items_written_and_read_do_not_stay_in_memory() -> None:
-    def resident_mb() -> float:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * spill.mmap.PAGESIZE / 2**20
-
-    before = resident_mb()
+    before = _resident_mb()
     big = SpillArray("Q")
     for _ in range(16):  # 128 MB
         big.extend(array("Q", range(1 << 20)))
     assert len(big) == 16 << 20
     assert sum(1 for _ in big) == len(big)
     assert big[12345] == 12345 and big[-1] == (1 << 20) - 1
-    assert resident_mb() - before < 40  # a few chunks at most, not 128 MB
+    assert _resident_mb() - before < 40  # a few chunks at most, not 128 MB
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_slices_read_do_not_stay_in_memory() -> None:
+    big = SpillArray("Q")
+    for _ in range(16):  # 128 MB
+        big.extend(array("Q", range(1 << 20)))
+    spill.release_all()
+    before = _resident_mb()
+    for start in range(0, len(big), 4096):
+        assert big[start:start + 4096][0] == start % (1 << 20)
+    assert _resident_mb() - before < 40
