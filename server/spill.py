@@ -17,6 +17,7 @@ memoryview of the items for fast reads by C code (sorting by key); it must be le
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import tempfile
 import weakref
@@ -149,13 +150,9 @@ class SpillArray:
             for piece in values.pieces():
                 self.frombytes(piece)
         else:
-            batch = array(self.typecode)
-            for v in values:
-                batch.append(v)
-                if len(batch) >= CHUNK_ITEMS:
-                    self.frombytes(batch)
-                    del batch[:]
-            self.frombytes(batch)
+            items = iter(values)
+            while batch := array(self.typecode, itertools.islice(items, CHUNK_ITEMS)):
+                self.frombytes(batch)
 
     def __iadd__(self, values: Iterable[Any]) -> SpillArray:
         self.extend(values)
