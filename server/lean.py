@@ -501,6 +501,8 @@ class KeyRepeats:
         self.parts: list[tuple[UIntArray, UIntArray]] = []
         width = max(len(keys) // KEY_BYTES, 1)
         for part_keys, part_lines in _key_partitions(keys):
+            if len(set(part_keys)) == len(part_keys):  # no key repeats (most partitions)
+                continue
             packed: list[int] = []  # line * width + first: sorted, that is line order
             previous, first = -1, 0
             # Stable: lines with equal keys stay in line order, so the first is the first line.
