@@ -2,9 +2,10 @@
 
 ``tunelint check`` keeps some 83 bytes a line of columns (lean.py). A file of 3M short lines
 (555 MB) then held 250 MB of them, and the process passed 300 MB. A ``SpillArray`` is an
-``array.array`` whose items live in an unlinked temporary file (in ``TMPDIR``), read and written
-through a memory map; its pages are let go of (``MADV_DONTNEED``) after every few MB written or
-read, so they count as the file system's cache, which the kernel writes back and drops as it
+``array.array`` whose items live in an unlinked temporary file (``spill_directory``: the
+temporary directory, unless that is kept in memory), read and written through a memory map;
+the pages all spill arrays touched are let go of (``MADV_DONTNEED``) after every few MB written
+or read, so they count as the file system's cache, which the kernel writes back and drops as it
 needs, not as the process's memory. Reading an item costs a memory access (a page fault at
 worst), not a system call.
 
@@ -17,8 +18,10 @@ memoryview of the items for fast reads by C code (sorting by key); it must be le
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import mmap
+import os
 import tempfile
 import weakref
 from array import array
@@ -59,6 +62,43 @@ def release_all() -> None:
     _touched_bytes = 0
 
 
+_MEMORY_FILE_SYSTEMS = frozenset({"tmpfs", "ramfs"})
+
+
+def _file_system(path: str, mounts: str = "/proc/mounts") -> str | None:
+    """The type of the file system ``path`` is on (Linux; None where it cannot be told)."""
+    try:
+        with open(mounts, encoding="utf-8", errors="replace") as f:
+            table = [line.split()[1:3] for line in f if len(line.split()) > 2]
+    except OSError:
+        return None
+    real = os.path.realpath(path)
+    best: tuple[int, str] | None = None
+    for mount_point, kind in table:
+        mount_point = mount_point.replace("\\040", " ")
+        inside = real == mount_point or real.startswith(mount_point.rstrip("/") + "/")
+        if inside and (best is None or len(mount_point) > best[0]):
+            best = (len(mount_point), kind)
+    return best[1] if best else None
+
+
+@functools.cache
+def spill_directory() -> str | None:
+    """Where spill files go: the temporary directory, unless it is kept in memory (a tmpfs
+    ``/tmp``, as some systems mount it, would hold the pages in memory after all), then
+    ``/var/tmp`` if that is on disk. ``TUNELINT_SPILL_DIR`` decides, when set."""
+    chosen = os.environ.get("TUNELINT_SPILL_DIR")
+    if chosen:
+        return chosen
+    default = tempfile.gettempdir()
+    if _file_system(default) in _MEMORY_FILE_SYSTEMS:
+        for other in ("/var/tmp",):
+            if os.path.isdir(other) and os.access(other, os.W_OK) and (
+                    _file_system(other) not in _MEMORY_FILE_SYSTEMS):
+                return other
+    return None  # tempfile's own choice
+
+
 def _close(map_: list[mmap.mmap | None], file: BinaryIO) -> None:
     if map_[0] is not None:
         with contextlib.suppress(BufferError):  # a view still alive: the map goes with it
@@ -72,7 +112,8 @@ class SpillArray:
     def __init__(self, typecode: str, values: Iterable[Any] = ()) -> None:
         self.typecode = typecode
         self.itemsize = array(typecode).itemsize
-        self._file: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finalize
+        self._file: BinaryIO = tempfile.TemporaryFile(  # noqa: SIM115 - closed by finalize
+            dir=spill_directory())
         self._map_box: list[mmap.mmap | None] = [None]  # shared with the finalizer
         self._view: memoryview | None = None
         self._len = 0

@@ -4,8 +4,10 @@ the process's memory."""
 from __future__ import annotations
 
 import io
+import os
 import sys
 from array import array
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,3 +129,29 @@ def test_slices_read_do_not_stay_in_memory() -> None:
     for start in range(0, len(big), 4096):
         assert big[start:start + 4096][0] == start % (1 << 20)
     assert _resident_mb() - before < 40
+
+
+def test_spill_files_avoid_a_temporary_directory_kept_in_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/vda / ext4 rw 0 0\ntmpfs /tmp tmpfs rw 0 0\n"
+                      "tmpfs /dev/shm tmpfs rw 0 0\n/dev/vdb /data\\040x ext4 rw 0 0\n")
+    kind = spill._file_system
+    assert kind("/tmp/x", str(mounts)) == "tmpfs"
+    assert kind("/tmpfoo", str(mounts)) == "ext4"
+    assert kind("/data x/y", str(mounts)) == "ext4" and kind("/var/tmp", str(mounts)) == "ext4"
+    assert kind("/x", str(tmp_path / "missing")) is None
+    monkeypatch.setattr(spill, "_file_system",
+                        lambda path, mounts=str(mounts): kind(path, mounts))
+    monkeypatch.setattr(spill.tempfile, "gettempdir", lambda: "/tmp")
+    monkeypatch.delenv("TUNELINT_SPILL_DIR", raising=False)
+    spill.spill_directory.cache_clear()
+    try:
+        var_tmp = os.path.isdir("/var/tmp") and os.access("/var/tmp", os.W_OK)
+        assert spill.spill_directory() == ("/var/tmp" if var_tmp else None)  # /tmp is tmpfs
+        monkeypatch.setenv("TUNELINT_SPILL_DIR", str(tmp_path))
+        spill.spill_directory.cache_clear()
+        assert spill.spill_directory() == str(tmp_path)
+        assert len(SpillArray("Q", [1, 2, 3])) == 3  # made there
+    finally:
+        spill.spill_directory.cache_clear()
