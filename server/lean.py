@@ -170,7 +170,9 @@ class Columns:
         self.target[at] = r.target_key or NO_KEY
 
     def key(self, which: str, i: int) -> bytes | None:
-        k = bytes(getattr(self, which)[i * KEY_BYTES:(i + 1) * KEY_BYTES])
+        column = getattr(self, which)
+        at, end = i * KEY_BYTES, (i + 1) * KEY_BYTES
+        k = column.bytes_of(at, end) if isinstance(column, SpillArray) else bytes(column[at:end])
         return None if k == NO_KEY else k
 
 
@@ -279,6 +281,7 @@ class FlaggedLines:
     def __init__(self) -> None:
         self.lines: Any = array("Q")  # increasing
         self.which: Any = array("I")  # index into distinct, per line
+        self._lookups = 0
         self.distinct = ProblemTable()
         self._ids: dict[Hashable, int] = {}  # key of a tuple kept in memory -> its index
 
@@ -292,6 +295,7 @@ class FlaggedLines:
     def __setstate__(self, state: tuple[array, array, ProblemTable]) -> None:
         self.lines, self.which, self.distinct = state
         self._ids = {}
+        self._lookups = 0
         for i, problems in enumerate(self.distinct.kept()[1:], 1):
             key = _problems_key(problems)
             if key is not None:
@@ -381,7 +385,9 @@ class FlaggedLines:
     def _line_numbers(self) -> Any:
         """The line numbers, for bisection in C."""
         if isinstance(self.lines, SpillArray):
-            self.lines.touched(4 * _PAGE)  # a bisection reads a few pages
+            self._lookups += 1
+            if not self._lookups & 255:
+                self.lines.touched(256 * 4 * _PAGE)  # a bisection reads a few pages
             return self.lines.values()
         return self.lines
 
@@ -547,17 +553,22 @@ class FirstLines:
                     previous = v
             self.keys.extend(distinct)
             self.lines.extend(firsts)
+        # Searched in C (the keys do not grow from here on).
+        self._sorted: Any = (self.keys.values() if isinstance(self.keys, SpillArray)
+                             else self.keys)
+        self._lookups = 0
 
     def first_line(self, key: bytes) -> int | None:
         return self.first_line_of(int.from_bytes(key, sys.byteorder))  # as a memoryview reads it
 
     def first_line_of(self, value: int) -> int | None:
         """The first line whose key, as a 64-bit integer, is ``value``."""
-        keys = self.keys.values() if isinstance(self.keys, SpillArray) else self.keys
+        keys = self._sorted
         k = bisect.bisect_left(keys, value)
         found = int(self.lines[k]) if k < len(keys) and keys[k] == value else None
-        if isinstance(self.keys, SpillArray):
-            self.keys.touched(4 * _PAGE)  # a bisection reads a few pages
+        self._lookups += 1
+        if not self._lookups & 255 and isinstance(self.keys, SpillArray):
+            self.keys.touched(256 * 4 * _PAGE)  # a bisection reads a few pages
         return found
 
 

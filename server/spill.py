@@ -118,6 +118,7 @@ class SpillArray:
         self._view: memoryview | None = None
         self._len = 0
         self._cap = 0
+        self._reads = 0
         weakref.finalize(self, _close, self._map_box, self._file)
         self.extend(values)
 
@@ -223,6 +224,12 @@ class SpillArray:
         return i
 
     def __getitem__(self, i: Any) -> Any:
+        # The common case first: one item, counted against the budget 64 reads at a time.
+        if type(i) is int and 0 <= i < self._len:
+            self._reads += 1
+            if not self._reads & 63:
+                _note(self, 64 * _PAGE)
+            return self._view[i]  # type: ignore[index]
         if isinstance(i, slice):
             start, stop, step = i.indices(self._len)
             out = array(self.typecode)
@@ -234,6 +241,16 @@ class SpillArray:
         assert self._view is not None
         _note(self, _PAGE)
         return self._view[k]
+
+    def bytes_of(self, start: int, stop: int) -> bytes:
+        """The bytes of items [start, stop) (within the array), as the map slices them."""
+        mapped = self._map_box[0]
+        if mapped is None or not 0 <= start <= stop <= self._len:
+            raise IndexError("array index out of range")
+        self._reads += 1
+        if not self._reads & 63:
+            _note(self, 64 * _PAGE)
+        return mapped[start * self.itemsize:stop * self.itemsize]
 
     def __setitem__(self, i: Any, value: Any) -> None:
         if isinstance(i, slice):

@@ -89,6 +89,10 @@ def test_a_spill_array_does_what_an_array_does(case: tuple[str, list[tuple[Any, 
         got.tofile(out)
         assert out.getvalue() == want.tobytes() == got.tobytes()
         assert got.values().tolist() == want.tolist()
+        if want:
+            assert got.bytes_of(1, len(want)) == want[1:].tobytes()
+        with pytest.raises(IndexError):
+            got.bytes_of(0, len(want) + 1)
         with pytest.raises(IndexError):
             got[len(want)]
 
