@@ -284,6 +284,77 @@ def bench_flagged(lines: int, args: argparse.Namespace) -> list[dict[str, Any]]:
     return verdicts
 
 
+_CLEAN_WORDS = ["alpha", "beta", "gamma", "delta", "model", "token", "data", "train", "answer",
+                "question", "paris", "rome", "city", "weather"]
+
+
+def clean_dataset(lines: int) -> Path:
+    """Short clean chat lines, each different (about 185 bytes a line)."""
+    import random
+
+    path = DATA / f"clean-{lines}.jsonl"
+    if not path.exists():
+        print(f"  generating {path.name} ...", file=sys.stderr)
+        rng = random.Random(lines)
+        with open(path, "w", encoding="utf-8") as f:
+            batch = []
+            for i in range(lines):
+                q = " ".join(rng.choice(_CLEAN_WORDS) for _ in range(6))
+                batch.append(f'{{"messages":[{{"role":"user","content":"Question {i}: {q}?"}},'
+                             f'{{"role":"assistant","content":"Answer {i}: {q}."}}]}}\n')
+                if len(batch) >= 100_000:
+                    f.write("".join(batch))
+                    batch = []
+            f.write("".join(batch))
+    return path
+
+
+def _edit_one_line(path: Path) -> None:
+    """Change one byte of the line in the middle of the file (its length stays)."""
+    with open(path, "r+b") as f:
+        f.seek(path.stat().st_size // 2)
+        f.readline()
+        at = f.tell()
+        line = f.readline()
+        k = line.index(b"Question")
+        f.seek(at + k)
+        f.write(b"Qu3stion" if line[k + 2:k + 3] == b"e" else b"Question")
+
+
+def bench_clean(lines: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """A large clean file: check, cache fill, cached rerun, rerun after one edited line."""
+    source = clean_dataset(lines)
+    path = DATA / f".clean-copy-{lines}.jsonl"  # the copy is edited, the source kept
+    print(f"  copying {source.name} ...", file=sys.stderr)
+    subprocess.run(["cp", str(source), str(path)], check=True)
+    cache = DATA / ".tunelint_cache"
+    print(f"\n## {lines:,} clean lines, {path.stat().st_size / 1e6:,.0f} MB\n")
+    print("| run | wall (s) | peak RSS (MB) |")
+    print("| --- | ---: | ---: |")
+    verdicts = []
+    runs = [("check --no-cache", ["--no-cache"], None),
+            ("cache fill", [], lambda: shutil.rmtree(cache, ignore_errors=True)),
+            ("cached rerun", [], None),
+            ("rerun, one line edited", [], lambda: _edit_one_line(path))]
+    try:
+        for name, extra, before in runs:
+            if before is not None:
+                before()
+            r = measure(f"{name} {path.name}", [args.tunelint, "check", *extra, str(path)], 1)
+            if r.median is None or r.peak_mb is None:
+                print(f"| {name} | failed: {r.note} | |")
+                continue
+            print(f"| {name} | {r.median:.2f} | {r.peak_mb:.0f} |")
+            verdicts.append({"target": f"peak memory of {name} < 300 MB ({lines:,} lines)",
+                             "holds": r.peak_mb < 300, "detail": f"{r.peak_mb:.0f} MB"})
+    finally:
+        path.unlink(missing_ok=True)
+    print()
+    for v in verdicts:
+        print(f"- {'HOLDS' if v['holds'] else 'FAILS'}: {v['target']}: {v['detail']}")
+    return verdicts
+
+
 def bench_size(path: Path, args: argparse.Namespace) -> dict[str, Result]:
     py = args.python
     tl = args.tunelint
@@ -407,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the tunelint executable")
     p.add_argument("--flagged", type=int, default=0, metavar="N",
                    help="also check two files of N lines that all have findings")
+    p.add_argument("--clean", type=int, action="append", default=[], metavar="N",
+                   help="also check a clean file of N short lines (generated): --no-cache, "
+                        "cache fill, cached rerun, rerun after one edited line (repeatable)")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = p.parse_args(argv)
     if args.heavy_runs is None:
@@ -430,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
         }
     if args.flagged:
         out["flagged"] = bench_flagged(args.flagged, args)
+    for lines in args.clean:
+        out.setdefault("clean", {})[lines] = bench_clean(lines, args)
     print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
