@@ -28,6 +28,22 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def file_lines(path: Path) -> list[bytes]:
+    """A file's lines as bytes, without their line ends (CRLF or LF)."""
+    return [raw[:-1] if raw.endswith(b"\r") else raw for raw in path.read_bytes().split(b"\n")]
+
+
+def fixture_files() -> list[Path]:
+    paths = sorted(FIXTURES.rglob("*.jsonl"))
+    assert paths
+    return paths
+
+
+def real_dataset_files() -> list[Path]:
+    """The real datasets of ../shared (skips without it, fails in CI)."""
+    return sorted(shared_path("real-datasets").rglob("*.jsonl"))
+
+
 def lint(text: str, settings: Settings | dict[str, object] | None = None,
          path: str | None = None) -> list[Diagnostic]:
     if isinstance(settings, dict):

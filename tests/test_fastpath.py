@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
-from helpers import FIXTURES, IN_CI, shared_path
+from helpers import FIXTURES, IN_CI, file_lines, fixture_files, real_dataset_files, shared_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -326,27 +326,14 @@ def test_every_chat_rule_is_reviewed_for_it() -> None:
 
 # --- real files ----------------------------------------------------------------------------
 
-def file_lines(path: Path) -> Iterator[bytes]:
-    for raw in path.read_bytes().split(b"\n"):
-        yield raw[:-1] if raw.endswith(b"\r") else raw
-
-
 def test_fixtures_get_the_same_results() -> None:
-    paths = sorted(FIXTURES.rglob("*.jsonl"))
-    assert paths
-    taken = 0
-    for path in paths:
-        taken += assert_same(list(file_lines(path)), {})
+    taken = sum(assert_same(file_lines(path), {}) for path in fixture_files())
     assert taken > 0
 
 
 def test_real_datasets_get_the_same_results() -> None:
-    root = shared_path("real-datasets")
-    taken = 0
-    for path in sorted(root.rglob("*.jsonl")):
-        batch = list(file_lines(path))
-        for options in ({}, {"profile": "together"}):
-            taken += assert_same(batch, options)
+    taken = sum(assert_same(file_lines(path), options) for path in real_dataset_files()
+                    for options in ({}, {"profile": "together"}))
     assert taken > 10
 
 

@@ -6,13 +6,11 @@ datasets."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from helpers import FIXTURES, shared_path
+from helpers import file_lines, fixture_files, real_dataset_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -268,24 +266,13 @@ def test_rules_not_listed_run_on_every_line() -> None:
 
 # --- real files ----------------------------------------------------------------------------
 
-def file_lines(path: Path) -> Iterator[bytes]:
-    for raw in path.read_bytes().split(b"\n"):
-        yield raw[:-1] if raw.endswith(b"\r") else raw
-
-
 def test_fixtures_get_the_same_results() -> None:
-    paths = sorted(FIXTURES.rglob("*.jsonl"))
-    assert paths
-    remembered = sum(assert_same(list(file_lines(path)), options)
-                     for path in paths for options in ({}, {"profile": "mistral"}))
+    remembered = sum(assert_same(file_lines(path), options)
+                     for path in fixture_files() for options in ({}, {"profile": "mistral"}))
     assert remembered > 0
 
 
 def test_real_datasets_get_the_same_results() -> None:
-    root = shared_path("real-datasets")
-    remembered = 0
-    for path in sorted(root.rglob("*.jsonl")):
-        batch = list(file_lines(path))
-        for options in ({}, {"profile": "together"}):
-            remembered += assert_same(batch, options)
+    remembered = sum(assert_same(file_lines(path), options) for path in real_dataset_files()
+                    for options in ({}, {"profile": "together"}))
     assert remembered > 10
