@@ -407,6 +407,10 @@ class FlaggedLines:
 # are 16 at least); on disk when the column is.
 PARTITION_LINES = 1 << 18
 _MIN_PARTITIONS = 16
+# Each partition on disk is two open files, and all are filled at once: a cap keeps them well
+# under a process's usual 1,024 descriptors (a partition then passes PARTITION_LINES only
+# beyond 67M lines).
+_MAX_PARTITIONS = 256
 # Keys read at a time: from the column while partitioning, from each partition's findings when
 # their streams are merged into line order.
 _CHUNK_KEYS = 1 << 16
@@ -458,7 +462,7 @@ def _key_partitions(keys: KeyColumn) -> Iterator[tuple[array, array]]:
     """(keys, lines) of the lines with a key, split by key range into partitions given in key
     order, each in line order, one in memory at a time (on disk before, when the column is)."""
     n = _key_count(keys)
-    count = max(_MIN_PARTITIONS, -(-n // PARTITION_LINES))
+    count = min(_MAX_PARTITIONS, max(_MIN_PARTITIONS, -(-n // PARTITION_LINES)))
     on_disk = isinstance(keys, SpillArray)
     stored: list[tuple[UIntArray, UIntArray]] = [
         (SpillArray("Q"), SpillArray("Q")) if on_disk else (array("Q"), array("Q"))

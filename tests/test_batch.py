@@ -264,12 +264,13 @@ def test_iter_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.
 
 
 @given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1, 2**60]),
-                max_size=60), st.booleans(), st.sampled_from([1, 3, 1 << 18]))
+                max_size=60), st.booleans(), st.sampled_from([(1, 256), (3, 256), (1 << 18, 256),
+                                                              (1, 4)]))
 def test_key_repeats_and_target_variety_equal_a_plain_count(
-        values: list[int], on_disk: bool, partition_lines: int) -> None:
+        values: list[int], on_disk: bool, partitions: tuple[int, int]) -> None:
     """The partitioned sort finds exactly the repeated keys (0 is "no key"), the first line of
     each key, and counts distinct targets as a set would: in memory or on disk, with few or
-    many partitions."""
+    many partitions (or as many as the cap allows)."""
     from array import array
 
     from tunelint.spill import SpillArray
@@ -280,7 +281,8 @@ def test_key_repeats_and_target_variety_equal_a_plain_count(
         keys = SpillArray("B")
         keys.frombytes(raw)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(lean, "PARTITION_LINES", partition_lines)
+        mp.setattr(lean, "PARTITION_LINES", partitions[0])
+        mp.setattr(lean, "_MAX_PARTITIONS", partitions[1])
         mp.setattr(lean, "_CHUNK_KEYS", 5)
         mp.setattr(lean, "_MERGE_ITEMS", 2)
         expected: dict[int, list[int]] = {}
