@@ -1222,6 +1222,210 @@ done:
     return result;
 }
 
+/* ---- key indexes: the partitioned sorts of lean.py ---------------------------------------
+ *
+ * lean._key_partitions splits a key column's (key, line) pairs by key range, and each partition
+ * is sorted and grouped; in Python that was a loop over every line of the file, most of the time
+ * of a check of millions of short lines. These do the same over buffers of native 64-bit
+ * integers, with Python's results (lean.py keeps the Python versions for a build without a C
+ * compiler, and the tests compare both). */
+
+typedef struct {
+    uint64_t key, line;
+} Pair;
+
+/* The partition of a key among `count` (< 2**32): floor(key * count / 2**64), as Python's
+ * `key * count >> 64`, without a 128-bit type. */
+static Py_ssize_t partition_of(uint64_t key, uint64_t count) {
+    uint64_t high = (key >> 32) * count, low = (key & 0xffffffffu) * count;
+    return (Py_ssize_t)((high + (low >> 32)) >> 32);
+}
+
+static int append_bytes(PyObject *array, const void *data, Py_ssize_t n) {
+    Py_ssize_t at = PyByteArray_GET_SIZE(array);
+    if (PyByteArray_Resize(array, at + n) < 0) {
+        return 0;
+    }
+    memcpy(PyByteArray_AS_STRING(array) + at, data, (size_t)n);
+    return 1;
+}
+
+/* partition_keys(keys, first_line, no_key, key_outs, line_outs): each key of the buffer (native
+ * uint64) but no_key, with its line (first_line + its index), appended to key_outs[p] and
+ * line_outs[p] (lists of bytearrays, one per partition), p = key * len(key_outs) >> 64. */
+static PyObject *partition_keys(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer buf;
+    unsigned long long first_line, no_key;
+    PyObject *key_outs, *line_outs;
+    if (!PyArg_ParseTuple(args, "y*KKO!O!:partition_keys", &buf, &first_line, &no_key,
+                          &PyList_Type, &key_outs, &PyList_Type, &line_outs)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Py_ssize_t count = PyList_GET_SIZE(key_outs);
+    Py_ssize_t *sizes = NULL;
+    uint64_t **keys_at = NULL, **lines_at = NULL;
+    if (buf.len % 8 || count < 1 || count >= ((Py_ssize_t)1 << 31)
+            || PyList_GET_SIZE(line_outs) != count) {
+        PyErr_SetString(PyExc_ValueError, "partition_keys: bad buffer or lists");
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p < count; p++) {
+        if (!PyByteArray_Check(PyList_GET_ITEM(key_outs, p))
+                || !PyByteArray_Check(PyList_GET_ITEM(line_outs, p))) {
+            PyErr_SetString(PyExc_TypeError, "partition_keys: the outputs must be bytearrays");
+            goto done;
+        }
+    }
+    Py_ssize_t n = buf.len / 8;
+    const unsigned char *raw = (const unsigned char *)buf.buf;
+    sizes = PyMem_Calloc((size_t)count, sizeof(Py_ssize_t));
+    keys_at = PyMem_Calloc((size_t)count, sizeof(uint64_t *));
+    lines_at = PyMem_Calloc((size_t)count, sizeof(uint64_t *));
+    if (sizes == NULL || keys_at == NULL || lines_at == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key;
+        memcpy(&key, raw + 8 * i, 8);
+        if (key != no_key) {
+            sizes[partition_of(key, (uint64_t)count)]++;
+        }
+    }
+    /* Each output grows once, by what its partition takes from this buffer. */
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyObject *k = PyList_GET_ITEM(key_outs, p), *l = PyList_GET_ITEM(line_outs, p);
+        Py_ssize_t kn = PyByteArray_GET_SIZE(k), ln = PyByteArray_GET_SIZE(l);
+        if (PyByteArray_Resize(k, kn + 8 * sizes[p]) < 0
+                || PyByteArray_Resize(l, ln + 8 * sizes[p]) < 0) {
+            goto done;
+        }
+        keys_at[p] = (uint64_t *)(void *)(PyByteArray_AS_STRING(k) + kn);
+        lines_at[p] = (uint64_t *)(void *)(PyByteArray_AS_STRING(l) + ln);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key, line = (uint64_t)first_line + (uint64_t)i;
+        memcpy(&key, raw + 8 * i, 8);
+        if (key != no_key) {
+            Py_ssize_t p = partition_of(key, (uint64_t)count);
+            memcpy(keys_at[p]++, &key, 8);
+            memcpy(lines_at[p]++, &line, 8);
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(sizes);
+    PyMem_Free(keys_at);
+    PyMem_Free(lines_at);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+static int pair_order(const void *a, const void *b) {
+    const Pair *x = a, *y = b;
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Both writable buffers of native uint64 of the same length, as pairs. */
+static Pair *read_pairs(Py_buffer *keys, Py_buffer *lines, Py_ssize_t *n) {
+    if (keys->len != lines->len || keys->len % 8) {
+        PyErr_SetString(PyExc_ValueError, "two buffers of 8-byte items of the same length");
+        return NULL;
+    }
+    *n = keys->len / 8;
+    Pair *pairs = PyMem_Malloc((size_t)(*n ? *n : 1) * sizeof(Pair));
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        memcpy(&pairs[i].key, (const char *)keys->buf + 8 * i, 8);
+        memcpy(&pairs[i].line, (const char *)lines->buf + 8 * i, 8);
+    }
+    return pairs;
+}
+
+/* sort_pairs(keys, lines): sorts the pairs (keys[i], lines[i]) of two writable buffers of native
+ * uint64 in place, by key, then line (with distinct lines: a stable sort by key). */
+static PyObject *sort_pairs(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer keys, lines;
+    if (!PyArg_ParseTuple(args, "w*w*:sort_pairs", &keys, &lines)) {
+        return NULL;
+    }
+    Py_ssize_t n;
+    Pair *pairs = read_pairs(&keys, &lines, &n);
+    if (pairs != NULL) {
+        qsort(pairs, (size_t)n, sizeof(Pair), pair_order);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            memcpy((char *)keys.buf + 8 * i, &pairs[i].key, 8);
+            memcpy((char *)lines.buf + 8 * i, &pairs[i].line, 8);
+        }
+        PyMem_Free(pairs);
+    }
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&lines);
+    if (pairs == NULL) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* group_sorted(keys, lines, repeats): of pairs sorted by sort_pairs, either (repeats true) the
+ * lines that are not the first with their key and that first line, or (false) each distinct key
+ * and its first line: two bytes objects of native uint64, in key order. */
+static PyObject *group_sorted(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer keys, lines;
+    int repeats;
+    if (!PyArg_ParseTuple(args, "y*y*p:group_sorted", &keys, &lines, &repeats)) {
+        return NULL;
+    }
+    PyObject *result = NULL, *left = NULL, *right = NULL;
+    if (keys.len != lines.len || keys.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "two buffers of 8-byte items of the same length");
+        goto done;
+    }
+    Py_ssize_t n = keys.len / 8;
+    left = PyByteArray_FromStringAndSize(NULL, 0);
+    right = PyByteArray_FromStringAndSize(NULL, 0);
+    if (left == NULL || right == NULL) {
+        goto done;
+    }
+    uint64_t previous = 0, first = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key, line;
+        memcpy(&key, (const char *)keys.buf + 8 * i, 8);
+        memcpy(&line, (const char *)lines.buf + 8 * i, 8);
+        int same = i > 0 && key == previous;
+        if (!same) {
+            first = line;
+            previous = key;
+        }
+        if (repeats ? same : !same) {
+            if (!append_bytes(left, repeats ? &line : &key, 8)
+                    || !append_bytes(right, repeats ? &first : &line, 8)) {
+                goto done;
+            }
+        }
+    }
+    result = Py_BuildValue("(NN)", PyBytes_FromStringAndSize(PyByteArray_AS_STRING(left),
+                                                             PyByteArray_GET_SIZE(left)),
+                           PyBytes_FromStringAndSize(PyByteArray_AS_STRING(right),
+                                                     PyByteArray_GET_SIZE(right)));
+done:
+    Py_XDECREF(left);
+    Py_XDECREF(right);
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&lines);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"plain_chat", plain_chat, METH_O,
      "(canonical, roles, prompt, target) of a plain chat line, or None (see the module doc)."},
@@ -1232,6 +1436,12 @@ static PyMethodDef methods[] = {
     {"locate", locate, METH_VARARGS,
      "(depth, value start, value end, key start, key end) of the deepest value along a pointer's "
      "tokens, in code points, or None where jsonscan must decide (see above)."},
+    {"partition_keys", partition_keys, METH_VARARGS,
+     "Append each key but no_key, with its line, to its partition's bytearrays (see above)."},
+    {"sort_pairs", sort_pairs, METH_VARARGS,
+     "Sort two buffers of uint64 in place as (key, line) pairs."},
+    {"group_sorted", group_sorted, METH_VARARGS,
+     "(lines, first lines) of repeats, or (distinct keys, first lines), of sorted pairs."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -45,6 +45,11 @@ from tunelint.engine import (
 from tunelint.problems import Diagnostic, Problem
 from tunelint.spill import SpillArray
 
+try:
+    from tunelint import _fastline
+except ImportError:  # built without a C compiler: the Python versions below
+    _fastline = None
+
 FORMAT_CODES: tuple[str | None, ...] = (None, *fm.FORMATS)
 ENDING_CODES = ("", "\n", "\r\n", "\r")
 NO_KEY = bytes(KEY_BYTES)
@@ -435,19 +440,15 @@ def _key_count(keys: KeyColumn) -> int:
         len(keys) // KEY_BYTES)
 
 
-def _key_chunks(keys: KeyColumn) -> Iterator[list[int]]:
-    """A key column's keys as integers, a chunk at a time (its pages let go after each): a
-    column of 8-byte keys in bytes, or of 64-bit integers."""
+def _key_pieces(keys: KeyColumn) -> Iterator[memoryview]:
+    """A key column's bytes, a chunk of keys at a time (pages let go after each when spilled)."""
+    step = _CHUNK_KEYS * KEY_BYTES
     if isinstance(keys, SpillArray):
-        for piece in keys.pieces(_CHUNK_KEYS * KEY_BYTES // keys.itemsize):
-            with piece.cast("Q") as typed:
-                values = typed.tolist()
-            piece.release()
-            yield values
+        yield from keys.pieces(step // keys.itemsize)
         return
-    with memoryview(keys) as raw, raw.cast("B") as flat, flat.cast("Q") as typed:
-        for start in range(0, len(typed), _CHUNK_KEYS):
-            yield typed[start:start + _CHUNK_KEYS].tolist()
+    flat = memoryview(keys).cast("B")
+    for start in range(0, len(flat), step):
+        yield flat[start:start + step]
 
 
 def _items(values: UIntArray) -> Iterator[int]:
@@ -458,46 +459,98 @@ def _items(values: UIntArray) -> Iterator[int]:
         yield from values
 
 
+# Three steps of the indexes, in Python; the compiled versions (_fastline.c) are used when built
+# and give the same results (tests/test_batch.py compares them).
+
+def partition_keys_py(piece: Any, first_line: int, no_key: int, key_outs: list[bytearray],
+                      line_outs: list[bytearray]) -> None:
+    """Append each key of ``piece`` but ``no_key``, with its line, to its partition's
+    bytearrays: partition ``key * len(key_outs) >> 64`` (increasing with the key)."""
+    count = len(key_outs)
+    values = array("Q")
+    values.frombytes(piece)
+    keys, lines = [array("Q") for _ in range(count)], [array("Q") for _ in range(count)]
+    for i, v in enumerate(values, first_line):
+        if v != no_key:
+            k = v * count >> 64
+            keys[k].append(v)
+            lines[k].append(i)
+    for k in range(count):
+        key_outs[k] += keys[k].tobytes()
+        line_outs[k] += lines[k].tobytes()
+
+
+def sort_pairs_py(keys: array, lines: array) -> None:
+    """Sort the pairs (keys[i], lines[i]) in place by key, then line."""
+    order = sorted(range(len(keys)), key=lambda i: (keys[i], lines[i]))
+    keys[:] = array("Q", [keys[i] for i in order])
+    lines[:] = array("Q", [lines[i] for i in order])
+
+
+def group_sorted_py(keys: array, lines: array, repeats: bool) -> tuple[bytes, bytes]:
+    """Of sorted pairs: (lines not the first with their key, those first lines) if ``repeats``,
+    else (each distinct key, its first line)."""
+    left, right = array("Q"), array("Q")
+    previous, first = None, 0
+    for key, line in zip(keys, lines):
+        same = key == previous
+        if not same:
+            previous, first = key, line
+        if repeats and same:
+            left.append(line)
+            right.append(first)
+        elif not repeats and not same:
+            left.append(key)
+            right.append(line)
+    return left.tobytes(), right.tobytes()
+
+
+_partition_keys = partition_keys_py if _fastline is None else _fastline.partition_keys
+_sort_pairs = sort_pairs_py if _fastline is None else _fastline.sort_pairs
+_group_sorted = group_sorted_py if _fastline is None else _fastline.group_sorted
+
+
 def _key_partitions(keys: KeyColumn) -> Iterator[tuple[array, array]]:
     """(keys, lines) of the lines with a key, split by key range into partitions given in key
     order, each in line order, one in memory at a time (on disk before, when the column is)."""
     n = _key_count(keys)
     count = min(_MAX_PARTITIONS, max(_MIN_PARTITIONS, -(-n // PARTITION_LINES)))
-    on_disk = isinstance(keys, SpillArray)
-    stored: list[tuple[UIntArray, UIntArray]] = [
-        (SpillArray("Q"), SpillArray("Q")) if on_disk else (array("Q"), array("Q"))
-        for _ in range(count)]
-    # On disk, each partition fills a buffer in memory that is written out when full.
-    buffers = [(array("Q"), array("Q")) for _ in range(count)] if on_disk else stored
-    key_appends = [k.append for k, _ in buffers]
-    line_appends = [ln.append for _, ln in buffers]
+    key_outs = [bytearray() for _ in range(count)]
+    line_outs = [bytearray() for _ in range(count)]
+    # On disk, each partition's bytes are written out once they pass a share of a chunk.
+    stored = [(SpillArray("Q"), SpillArray("Q")) for _ in range(count)] if isinstance(
+        keys, SpillArray) else None
     line = 0
-    for chunk in _key_chunks(keys):
-        for v in chunk:
-            if v != _NO_KEY_VALUE:
-                k = v * count >> 64  # increasing with v: partitions come in key order
-                key_appends[k](v)
-                line_appends[k](line)
-            line += 1
-        if on_disk:
-            _flush(buffers, stored, _CHUNK_KEYS // count)
-    del key_appends, line_appends
-    if on_disk:
-        _flush(buffers, stored, 0)
+    for piece in _key_pieces(keys):
+        _partition_keys(piece, line, _NO_KEY_VALUE, key_outs, line_outs)
+        line += len(piece) // KEY_BYTES
+        if stored is not None:
+            _flush(key_outs, line_outs, stored, _CHUNK_KEYS * KEY_BYTES // count)
+    if stored is not None:
+        _flush(key_outs, line_outs, stored, 0)
     for k in range(count):
-        part_keys, part_lines = stored[k]
-        stored[k] = (array("Q"), array("Q"))
-        yield ((part_keys, part_lines) if isinstance(part_keys, array)
-               else (part_keys[:], part_lines[:]))
+        part_keys, part_lines = array("Q"), array("Q")
+        if stored is not None:
+            part_keys, part_lines = stored[k][0][:], stored[k][1][:]
+            stored[k] = (SpillArray("Q"), SpillArray("Q"))
+        else:
+            part_keys.frombytes(key_outs[k])
+            part_lines.frombytes(line_outs[k])
+            key_outs[k], line_outs[k] = bytearray(), bytearray()
+        yield part_keys, part_lines
 
 
-def _flush(buffers: list[tuple[array, array]], stored: list[tuple[UIntArray, UIntArray]],
-           at_least: int) -> None:
-    for (keys, lines), (to_keys, to_lines) in zip(buffers, stored):
+def _flush(key_outs: list[bytearray], line_outs: list[bytearray],
+           stored: list[tuple[SpillArray, SpillArray]], at_least: int) -> None:
+    for keys, lines, (to_keys, to_lines) in zip(key_outs, line_outs, stored):
         if len(keys) > at_least:
-            to_keys.extend(keys)
-            to_lines.extend(lines)
+            to_keys.frombytes(keys)
+            to_lines.frombytes(lines)
             del keys[:], lines[:]
+
+
+def _arrays(on_disk: bool) -> tuple[UIntArray, UIntArray]:
+    return (SpillArray("Q"), SpillArray("Q")) if on_disk else (array("Q"), array("Q"))
 
 
 class KeyRepeats:
@@ -506,32 +559,22 @@ class KeyRepeats:
     order when read. 16 bytes a repeated line; while it is built, one partition's keys in
     memory."""
 
-    def __init__(self, keys: bytearray | SpillArray) -> None:
-        on_disk = isinstance(keys, SpillArray)
+    def __init__(self, keys: KeyColumn) -> None:
         self.parts: list[tuple[UIntArray, UIntArray]] = []
-        width = max(len(keys) // KEY_BYTES, 1)
         for part_keys, part_lines in _key_partitions(keys):
-            if len(set(part_keys)) == len(part_keys):  # no key repeats (most partitions)
-                continue
-            packed: list[int] = []  # line * width + first: sorted, that is line order
-            previous, first = -1, 0
-            # Stable: lines with equal keys stay in line order, so the first is the first line.
-            for j in sorted(range(len(part_keys)), key=part_keys.__getitem__):
-                v = part_keys[j]
-                if v == previous:
-                    packed.append(part_lines[j] * width + first)
-                else:
-                    previous, first = v, part_lines[j]
+            _sort_pairs(part_keys, part_lines)
+            repeat_bytes, first_bytes = _group_sorted(part_keys, part_lines, True)
             del part_keys, part_lines
-            if not packed:
+            if not repeat_bytes:
                 continue
-            packed.sort()
-            lines, firsts = (SpillArray("Q"), SpillArray("Q")) if on_disk else (
-                array("Q"), array("Q"))
-            lines.extend(x // width for x in packed)
-            firsts.extend(x % width for x in packed)
-            del packed
-            self.parts.append((lines, firsts))
+            repeats, firsts = array("Q"), array("Q")
+            repeats.frombytes(repeat_bytes)
+            firsts.frombytes(first_bytes)
+            _sort_pairs(repeats, firsts)  # into line order
+            if isinstance(keys, SpillArray):
+                self.parts.append((SpillArray("Q", repeats), SpillArray("Q", firsts)))
+            else:
+                self.parts.append((repeats, firsts))
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         """(line, first line with its key), in line order."""
@@ -543,20 +586,12 @@ class FirstLines:
     distinct key; on disk when the column is): which line first has a key, by bisection."""
 
     def __init__(self, keys: KeyColumn) -> None:
-        on_disk = isinstance(keys, SpillArray)
-        self.keys: UIntArray = SpillArray("Q") if on_disk else array("Q")
-        self.lines: UIntArray = SpillArray("Q") if on_disk else array("Q")
+        self.keys, self.lines = _arrays(isinstance(keys, SpillArray))
         for part_keys, part_lines in _key_partitions(keys):
-            distinct, firsts = array("Q"), array("Q")
-            previous = -1
-            for j in sorted(range(len(part_keys)), key=part_keys.__getitem__):
-                v = part_keys[j]
-                if v != previous:  # stable: the first line with the key comes first
-                    distinct.append(v)
-                    firsts.append(part_lines[j])
-                    previous = v
-            self.keys.extend(distinct)
-            self.lines.extend(firsts)
+            _sort_pairs(part_keys, part_lines)
+            distinct, firsts = _group_sorted(part_keys, part_lines, False)
+            self.keys.frombytes(distinct)
+            self.lines.frombytes(firsts)
         # Searched in C (the keys do not grow from here on).
         self._sorted: Any = (self.keys.values() if isinstance(self.keys, SpillArray)
                              else self.keys)
@@ -678,11 +713,10 @@ class LeanDocument:
         """(distinct targets, examples with a target)."""
         def compute() -> tuple[int, int]:
             distinct = total = 0
-            for part_keys, _ in _key_partitions(self.columns.target):
-                ordered = sorted(part_keys)
-                del part_keys
-                distinct += sum(1 for a, b in zip(ordered, ordered[1:]) if a != b) + bool(ordered)
-                total += len(ordered)
+            for part_keys, part_lines in _key_partitions(self.columns.target):
+                _sort_pairs(part_keys, part_lines)
+                distinct += len(_group_sorted(part_keys, part_lines, False)[0]) // KEY_BYTES
+                total += len(part_keys)
             return distinct, total
         variety: tuple[int, int] = self._count("targets", compute)
         return variety

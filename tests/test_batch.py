@@ -266,8 +266,9 @@ def test_iter_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.
 @given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1, 2**60]),
                 max_size=60), st.booleans(), st.sampled_from([(1, 256), (3, 256), (1 << 18, 256),
                                                               (1, 4)]))
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 def test_key_repeats_and_target_variety_equal_a_plain_count(
-        values: list[int], on_disk: bool, partitions: tuple[int, int]) -> None:
+        compiled: bool, values: list[int], on_disk: bool, partitions: tuple[int, int]) -> None:
     """The partitioned sort finds exactly the repeated keys (0 is "no key"), the first line of
     each key, and counts distinct targets as a set would: in memory or on disk, with few or
     many partitions (or as many as the cap allows)."""
@@ -281,6 +282,12 @@ def test_key_repeats_and_target_variety_equal_a_plain_count(
         keys = SpillArray("B")
         keys.frombytes(raw)
     with pytest.MonkeyPatch.context() as mp:
+        if not compiled:
+            mp.setattr(lean, "_partition_keys", lean.partition_keys_py)
+            mp.setattr(lean, "_sort_pairs", lean.sort_pairs_py)
+            mp.setattr(lean, "_group_sorted", lean.group_sorted_py)
+        elif lean._fastline is None:
+            pytest.skip("the compiled module is not built")
         mp.setattr(lean, "PARTITION_LINES", partitions[0])
         mp.setattr(lean, "_MAX_PARTITIONS", partitions[1])
         mp.setattr(lean, "_CHUNK_KEYS", 5)
@@ -724,3 +731,42 @@ def test_same_runs_of_two_line_tables_are_found_a_slice_at_a_time(
         assert batch._same_run(oh, nh, oe, ne, limit, 0, 0, backwards=False) == head
         assert batch._same_run(oh, nh, oe, ne, limit - head, len(old) - 1, len(new) - 1,
                                backwards=True) == tail
+
+
+KEYS = st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 5, 2**63, 2**64 - 1]),
+                max_size=80)
+
+
+@given(KEYS, st.integers(0, 2**40), st.integers(1, 300), st.sampled_from([0, 5]))
+def test_compiled_partition_keys_is_the_python_one(values: list[int], first_line: int,
+                                                    count: int, no_key: int) -> None:
+    from array import array
+
+    if lean._fastline is None:
+        pytest.skip("the compiled module is not built")
+    piece = array("Q", values).tobytes()
+    outs = [([bytearray(b"\0" * 8) for _ in range(count)], [bytearray() for _ in range(count)])
+            for _ in range(2)]
+    lean.partition_keys_py(piece, first_line, no_key, *outs[0])
+    lean._fastline.partition_keys(memoryview(piece), first_line, no_key, *outs[1])
+    assert outs[0] == outs[1]
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**64 - 1) | st.integers(0, 3), st.integers(0, 2**64 - 1)),
+                max_size=60), st.booleans())
+def test_compiled_sort_and_group_are_the_python_ones(pairs: list[tuple[int, int]],
+                                                      repeats: bool) -> None:
+    from array import array
+
+    if lean._fastline is None:
+        pytest.skip("the compiled module is not built")
+    sorted_pairs = []
+    for sort in (lean.sort_pairs_py, lean._fastline.sort_pairs):
+        keys, lines = array("Q", [k for k, _ in pairs]), array("Q", [ln for _, ln in pairs])
+        sort(keys, lines)
+        sorted_pairs.append((keys, lines))
+    assert sorted_pairs[0] == sorted_pairs[1]
+    assert list(zip(*sorted_pairs[0])) == sorted(pairs)
+    keys, lines = sorted_pairs[0]
+    assert lean.group_sorted_py(keys, lines, repeats) == lean._fastline.group_sorted(
+        keys, lines, repeats)
