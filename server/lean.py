@@ -688,10 +688,29 @@ class LeanDocument:
         kinds, formats = self.columns.kinds, self.columns.formats
         return ((i, f) for i, (k, f) in enumerate(zip(kinds, formats)) if k == OBJECT and f)
 
+    def _of_examples(self, name: str) -> Counter[int]:
+        """How many examples (object lines) have each value of a column, a chunk of lines at a
+        time: a chunk of examples only is counted in C."""
+        counts: Counter[int] = Counter()
+        c = self.columns
+        column = getattr(c, name)
+        if c.spilled:
+            chunks: Iterable[tuple[list[int], list[int]]] = zip(c.kinds.chunks(), column.chunks())
+        else:
+            step = _CHUNK_KEYS
+            chunks = ((c.kinds[i:i + step].tolist(), column[i:i + step].tolist())
+                      for i in range(0, len(c), step))
+        for kinds, values in chunks:
+            if kinds.count(OBJECT) == len(kinds):
+                counts.update(values)
+            else:
+                counts.update(v for k, v in zip(kinds, values) if k == OBJECT)
+        return counts
+
     def format_counts(self) -> Mapping[str, int]:
         def compute() -> dict[str, int]:
-            counts = Counter(f for _, f in self._examples_of_format())
-            return {FORMAT_CODES[f] or "": n for f, n in counts.items()}
+            counts = self._of_examples("formats")
+            return {FORMAT_CODES[f] or "": n for f, n in counts.items() if f}
         result: dict[str, int] = self._count("formats", compute)
         return result
 
@@ -723,8 +742,9 @@ class LeanDocument:
 
     def image_example_count(self) -> int:
         def compute() -> int:
-            c = self.columns
-            return sum(1 for k, n in zip(c.kinds, c.n_images) if k == OBJECT and n)
+            if self.columns.n_images.count(0) == len(self.columns):
+                return 0  # no line has an image (most files): one count in C
+            return sum(n for images, n in self._of_examples("n_images").items() if images)
         count: int = self._count("images", compute)
         return count
 
@@ -825,5 +845,5 @@ class LeanDocument:
             self, self.diagnostics() if diagnostics is None else diagnostics, with_tokens,
             lines=n - (1 if n > 1 and c.kinds[-1] == BLANK else 0),
             examples=self.example_count, images=self.image_example_count(),
-            message_counts=Counter(m for k, m in zip(c.kinds, c.n_messages) if k == OBJECT))
+            message_counts=self._of_examples("n_messages"))
 
