@@ -43,7 +43,7 @@ from tunelint.engine import (
     stream_dataset_rule,
 )
 from tunelint.problems import Diagnostic, Problem
-from tunelint.spill import SpillArray
+from tunelint.spill import PAGE, SpillArray
 
 try:
     from tunelint import _fastline
@@ -109,11 +109,6 @@ class Columns:
         if lines > SPILL_LINES:
             self.spill()
 
-    def release(self) -> None:
-        """Let go of the pages of spilled columns that a pass read."""
-        if self.spilled:
-            for column in vars(self).values():
-                column.release()
 
     def append(self, r: LineResult, offset: int, length: int, ending: str, line_hash: int
                ) -> None:
@@ -392,7 +387,7 @@ class FlaggedLines:
         if isinstance(self.lines, SpillArray):
             self._lookups += 1
             if not self._lookups & 255:
-                self.lines.touched(256 * 4 * _PAGE)  # a bisection reads a few pages
+                self.lines.touched(256 * 4 * PAGE)  # a bisection reads a few pages
             return self.lines.values()
         return self.lines
 
@@ -422,7 +417,6 @@ _CHUNK_KEYS = 1 << 16
 _MERGE_ITEMS = 1 << 12
 
 _NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
-_PAGE = 4096
 
 UIntArray: TypeAlias = "array[int] | SpillArray"  # of typecode "Q"
 
@@ -607,7 +601,7 @@ class FirstLines:
         found = int(self.lines[k]) if k < len(keys) and keys[k] == value else None
         self._lookups += 1
         if not self._lookups & 255 and isinstance(self.keys, SpillArray):
-            self.keys.touched(256 * 4 * _PAGE)  # a bisection reads a few pages
+            self.keys.touched(256 * 4 * PAGE)  # a bisection reads a few pages
         return found
 
 

@@ -34,7 +34,7 @@ from typing import Any, BinaryIO
 CHUNK_ITEMS = 1 << 16
 RELEASE_BYTES = 8 << 20
 _FIRST_BYTES = 1 << 20
-_PAGE = mmap.PAGESIZE
+PAGE = mmap.PAGESIZE
 
 # The arrays touched since the last release, by id (they compare by contents).
 _touched: dict[int, weakref.ref[SpillArray]] = {}
@@ -228,7 +228,7 @@ class SpillArray:
         if type(i) is int and 0 <= i < self._len:
             self._reads += 1
             if not self._reads & 63:
-                _note(self, 64 * _PAGE)
+                _note(self, 64 * PAGE)
             return self._view[i]  # type: ignore[index]
         if isinstance(i, slice):
             start, stop, step = i.indices(self._len)
@@ -239,7 +239,7 @@ class SpillArray:
             return out if step == 1 else out[::step]
         k = self._index(i)
         assert self._view is not None
-        _note(self, _PAGE)
+        _note(self, PAGE)
         return self._view[k]
 
     def bytes_of(self, start: int, stop: int) -> bytes:
@@ -249,7 +249,7 @@ class SpillArray:
             raise IndexError("array index out of range")
         self._reads += 1
         if not self._reads & 63:
-            _note(self, 64 * _PAGE)
+            _note(self, 64 * PAGE)
         return mapped[start * self.itemsize:stop * self.itemsize]
 
     def __setitem__(self, i: Any, value: Any) -> None:
