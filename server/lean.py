@@ -109,7 +109,6 @@ class Columns:
         if lines > SPILL_LINES:
             self.spill()
 
-
     def append(self, r: LineResult, offset: int, length: int, ending: str, line_hash: int
                ) -> None:
         self.kinds.append(r.kind)
@@ -152,8 +151,7 @@ class Columns:
     def extend(self, other: Columns) -> None:
         for name, value in vars(other).items():
             getattr(self, name).extend(value)
-        if not self.spilled and len(self) > SPILL_LINES:
-            self.spill()
+        self.spill_if_over(len(self))
 
     def set_result(self, i: int, r: LineResult) -> None:
         """Replace line i's facts (a line finished by the parent)."""
@@ -421,17 +419,11 @@ _NO_KEY_VALUE = int.from_bytes(NO_KEY, "little")
 UIntArray: TypeAlias = "array[int] | SpillArray"  # of typecode "Q"
 
 
-def key_values(keys: bytearray | SpillArray) -> memoryview:
-    """A key column's keys as 64-bit integers."""
-    return (keys.values() if isinstance(keys, SpillArray) else memoryview(keys)).cast("Q")
-
-
 KeyColumn: TypeAlias = "bytearray | array[int] | SpillArray"  # 8 bytes a line
 
 
 def _key_count(keys: KeyColumn) -> int:
-    return len(keys) * keys.itemsize // KEY_BYTES if not isinstance(keys, bytearray) else (
-        len(keys) // KEY_BYTES)
+    return len(keys) * getattr(keys, "itemsize", 1) // KEY_BYTES  # a bytearray's items: bytes
 
 
 def _key_pieces(keys: KeyColumn) -> Iterator[memoryview]:
@@ -504,6 +496,10 @@ _sort_pairs = sort_pairs_py if _fastline is None else _fastline.sort_pairs
 _group_sorted = group_sorted_py if _fastline is None else _fastline.group_sorted
 
 
+def _arrays(on_disk: bool) -> tuple[UIntArray, UIntArray]:
+    return (SpillArray("Q"), SpillArray("Q")) if on_disk else (array("Q"), array("Q"))
+
+
 def _key_partitions(keys: KeyColumn) -> Iterator[tuple[array, array]]:
     """(keys, lines) of the lines with a key, split by key range into partitions given in key
     order, each in line order, one in memory at a time (on disk before, when the column is)."""
@@ -512,8 +508,7 @@ def _key_partitions(keys: KeyColumn) -> Iterator[tuple[array, array]]:
     key_outs = [bytearray() for _ in range(count)]
     line_outs = [bytearray() for _ in range(count)]
     # On disk, each partition's bytes are written out once they pass a share of a chunk.
-    stored = [(SpillArray("Q"), SpillArray("Q")) for _ in range(count)] if isinstance(
-        keys, SpillArray) else None
+    stored = [_arrays(True) for _ in range(count)] if isinstance(keys, SpillArray) else None
     line = 0
     for piece in _key_pieces(keys):
         _partition_keys(piece, line, _NO_KEY_VALUE, key_outs, line_outs)
@@ -526,7 +521,7 @@ def _key_partitions(keys: KeyColumn) -> Iterator[tuple[array, array]]:
         part_keys, part_lines = array("Q"), array("Q")
         if stored is not None:
             part_keys, part_lines = stored[k][0][:], stored[k][1][:]
-            stored[k] = (SpillArray("Q"), SpillArray("Q"))
+            stored[k] = _arrays(True)
         else:
             part_keys.frombytes(key_outs[k])
             part_lines.frombytes(line_outs[k])
@@ -541,10 +536,6 @@ def _flush(key_outs: list[bytearray], line_outs: list[bytearray],
             to_keys.frombytes(keys)
             to_lines.frombytes(lines)
             del keys[:], lines[:]
-
-
-def _arrays(on_disk: bool) -> tuple[UIntArray, UIntArray]:
-    return (SpillArray("Q"), SpillArray("Q")) if on_disk else (array("Q"), array("Q"))
 
 
 class KeyRepeats:

@@ -149,11 +149,8 @@ class SpillArray:
         typed: memoryview = memoryview(buffer).cast(self.typecode)  # type: ignore[call-overload]
         return typed
 
-    def _wrote(self, n_bytes: int) -> None:
-        _note(self, n_bytes)
-
     def touched(self, n_bytes: int) -> None:
-        """Count reads made through ``values()`` against the budget (module doc)."""
+        """Count bytes written or read (through ``values()`` too) against the budget."""
         _note(self, n_bytes)
 
     def release(self) -> None:
@@ -166,7 +163,7 @@ class SpillArray:
         assert self._view is not None
         self._view[self._len] = value
         self._len += 1
-        self._wrote(self.itemsize)
+        self.touched(self.itemsize)
 
     def frombytes(self, data: Any) -> None:
         raw = memoryview(data).cast("B")
@@ -181,7 +178,7 @@ class SpillArray:
         assert mapped is not None
         mapped[start:start + len(raw)] = raw
         self._len += n
-        self._wrote(len(raw))
+        self.touched(len(raw))
 
     def extend(self, values: Iterable[Any]) -> None:
         if isinstance(values, (array, SpillArray)) and values.typecode != self.typecode:
@@ -267,8 +264,7 @@ class SpillArray:
         """Replace items [start, stop) with ``values`` (as many or not), moving the tail."""
         if isinstance(values, (array, SpillArray)) and values.typecode != self.typecode:
             raise TypeError("array item type differs")
-        raw = (b"".join(values.pieces()) if isinstance(values, SpillArray)
-               else memoryview(values).cast("B"))
+        raw = values.tobytes() if isinstance(values, SpillArray) else memoryview(values).cast("B")
         if len(raw) % self.itemsize:
             raise ValueError("bytes length not a multiple of item size")
         n = len(raw) // self.itemsize
@@ -282,7 +278,7 @@ class SpillArray:
             mapped.move((stop + delta) * size, stop * size, (self._len - stop) * size)
         mapped[start * size:(start + n) * size] = raw
         self._len += delta
-        self._wrote(len(raw))
+        self.touched(len(raw))
 
     def pieces(self, items: int = CHUNK_ITEMS) -> Iterator[memoryview]:
         """The items' bytes, a chunk at a time (the pages let go after each)."""
@@ -293,7 +289,7 @@ class SpillArray:
             assert mapped is not None
             with memoryview(mapped) as view:
                 yield view[start:min(start + step, end)]
-            self._wrote(min(step, end - start))
+            self.touched(min(step, end - start))
 
     def chunks(self, items: int = CHUNK_ITEMS) -> Iterator[list[Any]]:
         """The items as lists of at most ``items``, in order."""
