@@ -40,10 +40,12 @@ from tunelint.lean import (
     FlaggedLines,
     LeanDocument,
 )
-from tunelint.memory import map_large_blocks, release_free_memory
+from tunelint.memory import keep_blocks_for_reuse, map_large_blocks, release_free_memory_over
 from tunelint.spill import SpillArray
 
 BLOCK = 8 << 20
+# What iter_lines reads past its range's end at first: most lines end within it.
+TAIL = 64 << 10
 TOKEN_BATCH = 1_000  # lines: their parsed objects are held while counted
 TOKEN_THREADS = os.cpu_count() or 1
 # Below this size one process is faster than starting workers.
@@ -51,6 +53,10 @@ PARALLEL_MIN_BYTES = 8 << 20
 RANGE_BYTES = 8 << 20
 RANGE_LINES = 32_000
 RANGE_MIN_BYTES = 1 << 20
+# A worker gives its free heap back after a range only past this (see release_free_memory_over).
+TRIM_FREE_BYTES = 32 << 20
+# Blocks a worker takes from its heap, reused (keep_blocks_for_reuse): a block read, and more.
+WORKER_HEAP_BLOCK = 16 << 20
 CACHE_DIR = ".tunelint_cache"
 CACHE_FORMAT = 5  # 3: 8-byte keys; 4: problems by row, shared (FlaggedLines); 5: their rows raw
 
@@ -60,9 +66,14 @@ _progress: Any = None
 
 
 def _init_worker(progress: Any) -> None:
+    _report_to(progress)
+    # A worker's columns are one range's (RANGE_LINES at most): small, unlike the parent's.
+    keep_blocks_for_reuse(WORKER_HEAP_BLOCK)
+
+
+def _report_to(progress: Any) -> None:
     global _progress
     _progress = progress
-    map_large_blocks()
 
 
 def _advance(n: int) -> None:
@@ -116,7 +127,10 @@ def iter_lines(path: str, start: int, end: int, take: LineTaker | None = None
         carry = b""  # the start of a line the previous block cut
         base = start  # file offset of carry[0], or of the block's first byte without a carry
         while base < end:
-            block = f.read(BLOCK)
+            # Up to the range's end and a little past it, for the end of its last line (that
+            # line may be long: then twice what is carried, at most a block).
+            ahead = end - base - len(carry)
+            block = f.read(min(BLOCK, ahead + TAIL if ahead > 0 else max(TAIL, len(carry))))
             if not block:
                 if carry:
                     yield base, carry, b""
@@ -295,9 +309,9 @@ def analyze_range(path: str, settings: Settings, start: int, end: int,
         sink.add(raw, offset, ending.decode(), xxhash.xxh3_64_intdigest(raw))
     chunk = sink.finish()
     del sink
-    # The range's garbage (every line's parse and result) goes back to the system before the
-    # chunk is pickled, which needs as much again.
-    release_free_memory()
+    # Much garbage (every line's parse and result, when lines have findings) goes back to the
+    # system before the chunk is pickled, which needs as much again.
+    release_free_memory_over(TRIM_FREE_BYTES)
     return chunk
 
 
@@ -697,12 +711,12 @@ def check_path(path: str, settings: Settings, use_cache: bool = True,
                         columns.lengths[line])
                 del future, chunk
     else:
-        _init_worker(counter)
+        _report_to(counter)
         try:
             _join(columns, flagged, analyze_range(path, settings, 0, size, cache, with_tokens,
                                                   anonymous=anonymous))
         finally:
-            _init_worker(None)
+            _report_to(None)
     cache = None  # the old results are in the new columns now; free them before the rest
     if progress:
         progress(size, size)
