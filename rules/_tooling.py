@@ -141,8 +141,11 @@ def declared(ctx: ExampleContext) -> dict[str, dict[str, Any]] | None:
 
 def _declared(ctx: ExampleContext) -> dict[str, dict[str, Any]] | None:
     h, _ = holder(ctx)
-    if h is None:
-        return None
+    return None if h is None else declared_in(h)
+
+
+def declared_in(h: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """``declared`` of the object holding ``tools`` and ``functions``."""
     tools, functions = h.get("tools"), h.get("functions")
     if tools is None and functions is None:
         return None

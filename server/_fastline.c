@@ -1426,10 +1426,803 @@ done:
     return result;
 }
 
+/* ---- chat_line: any chat line's facts and shape, from its bytes ----------------------------
+ *
+ * For the chat lines plain_chat declines (tools, tool calls, names, weights, content parts):
+ * the line is parsed into a small tree and written out three ways, with the same results as
+ * the Python engine (shapepath.ToolChatPath compares them on the first line of every shape):
+ *
+ * - canonical: orjson.dumps(obj, OPT_SORT_KEYS);
+ * - prompt and target: formats.prompt_and_target of a chat example (the messages before the
+ *   last assistant message and that message, without weights and call ids), or None;
+ * - shape: the line in its own key order with what ShapePath.key masks replaced by markers
+ *   that no JSON text contains (a control byte): each message's content string and each text
+ *   part's text by its class (empty, whitespace, text), each tool call id and tool_call_id by
+ *   the order it first appears in, each tool call's arguments string by a marker. The ids (for
+ *   the id pattern) and the arguments (for the rules that read them) are returned beside it.
+ *
+ * Declined (None), for the whole engine to decide: anything but one object with a "messages"
+ * array, whitespace around the line, numbers other than integers of up to 18 digits, a key
+ * written with an escape, a duplicate key, invalid UTF-8 or a lone surrogate, a control
+ * character other than tab, line feed and carriage return, "<|" in any string, "image_url"
+ * anywhere in the line, nesting deeper than CHAT_MAX_DEPTH or an object with more than
+ * CHAT_MAX_MEMBERS members. */
+
+/* Whether [h, h + n) holds the m >= 1 bytes of `needle` (memmem is not everywhere). */
+static int contains(const char *h, Py_ssize_t n, const char *needle, Py_ssize_t m) {
+    const char *end = h + n;
+    while (end - h >= m) {
+        const char *q = memchr(h, needle[0], (size_t)(end - h - m + 1));
+        if (q == NULL) {
+            return 0;
+        }
+        if (memcmp(q, needle, (size_t)m) == 0) {
+            return 1;
+        }
+        h = q + 1;
+    }
+    return 0;
+}
+
+#define CHAT_MAX_DEPTH 64
+#define CHAT_MAX_MEMBERS 256
+
+enum { J_OBJ, J_ARR, J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL };
+enum { CLASS_EMPTY = 0, CLASS_SPACE = 1, CLASS_TEXT = 2 };
+
+typedef struct {
+    unsigned char type;
+    unsigned char text_class;   /* J_STR: CLASS_* */
+    Py_ssize_t key_off, key_len; /* a member's key in the tree's text; key_len -1 otherwise */
+    Py_ssize_t off, len;         /* J_STR: decoded bytes in text; J_NUM: the literal in the
+                                  * line; containers: their children in kids (and sorted) */
+} JNode;
+
+typedef struct {
+    JNode *nodes;
+    Py_ssize_t n_nodes, cap_nodes;
+    Py_ssize_t *kids;   /* children of each container, contiguous, in the line's order */
+    Py_ssize_t *sorted; /* the same, objects' members sorted by key */
+    Py_ssize_t n_kids, cap_kids;
+    Py_ssize_t *pending; /* children of the open containers */
+    Py_ssize_t n_pending, cap_pending;
+    Buffer text; /* decoded strings and keys */
+    const unsigned char *line;
+} JTree;
+
+static void jtree_free(JTree *t) {
+    PyMem_Free(t->nodes);
+    PyMem_Free(t->kids);
+    PyMem_Free(t->sorted);
+    PyMem_Free(t->pending);
+    PyMem_Free(t->text.data);
+}
+
+static int grow(void **data, Py_ssize_t *cap, Py_ssize_t need, size_t item) {
+    if (need <= *cap) {
+        return 1;
+    }
+    Py_ssize_t c = *cap ? *cap : 64;
+    while (c < need) {
+        c *= 2;
+    }
+    void *d = PyMem_Realloc(*data, (size_t)c * item);
+    if (d == NULL) {
+        return 0;
+    }
+    *data = d;
+    *cap = c;
+    return 1;
+}
+
+static Py_ssize_t j_node(JTree *t, unsigned char type) {
+    if (!grow((void **)&t->nodes, &t->cap_nodes, t->n_nodes + 1, sizeof(JNode))) {
+        return -1;
+    }
+    JNode *n = &t->nodes[t->n_nodes];
+    n->type = type;
+    n->text_class = CLASS_EMPTY;
+    n->key_off = 0;
+    n->key_len = -1;
+    n->off = n->len = 0;
+    return t->n_nodes++;
+}
+
+/* A string at p (its opening quote) decoded into t->text: the position after its closing
+ * quote, or NULL. *off and *len say where it went; *klass its class (empty, whitespace, text);
+ * with `key`, an escape declines (see prompt_and_target's search for the dropped keys). */
+static const unsigned char *j_string(JTree *t, const unsigned char *p, const unsigned char *end,
+                                     int key, Py_ssize_t *off, Py_ssize_t *len,
+                                     unsigned char *klass) {
+    p++;
+    /* Decoded, a string is never longer than written. */
+    if (!reserve(&t->text, end - p)) {
+        return NULL;
+    }
+    Buffer *b = &t->text;
+    Py_ssize_t start = b->len;
+    int seen_text = 0, any = 0;
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && content_class[*p] == 0) {
+            p++;
+        }
+        if (p > run) {
+            any = 1;
+            if (!seen_text) {
+                for (const unsigned char *q = run; q < p; q++) {
+                    if (*q != ' ') {
+                        seen_text = 1;
+                        break;
+                    }
+                }
+            }
+            PUT(b, run, p - run);
+        }
+        if (p >= end) {
+            return NULL;
+        }
+        unsigned char c = *p;
+        if (c == '"') {
+            *off = start;
+            *len = b->len - start;
+            *klass = !any ? CLASS_EMPTY : seen_text ? CLASS_TEXT : CLASS_SPACE;
+            /* "<|" written with escapes meets here too. */
+            if (*len >= 2 && contains(b->data + start, *len, "<|", 2)) {
+                return NULL;
+            }
+            return p + 1;
+        }
+        any = 1;
+        if (c == '<') {
+            PUT(b, "<", 1);
+            seen_text = 1;
+            p++;
+        } else if (c == '\\') {
+            if (key || end - p < 2) {
+                return NULL;
+            }
+            uint32_t cp;
+            unsigned char e = p[1];
+            p += 2;
+            switch (e) {
+            case '"': cp = '"'; break;
+            case '\\': cp = '\\'; break;
+            case '/': cp = '/'; break;
+            case 'n': cp = '\n'; break;
+            case 'r': cp = '\r'; break;
+            case 't': cp = '\t'; break;
+            case 'u':
+                if ((p = unicode_escape(p, end, &cp)) == NULL) {
+                    return NULL;
+                }
+                break;
+            default:
+                return NULL; /* \b, \f (control characters) or not JSON */
+            }
+            if (cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') {
+                return NULL;
+            }
+            put_utf8(b, cp);
+            if (cp >= 0x80 ? !is_unicode_space(cp) : !is_ascii_space(cp)) {
+                seen_text = 1;
+            }
+        } else if (c >= 0x80) {
+            uint32_t cp;
+            int n = utf8_char(p, end, &cp);
+            if (n == 0) {
+                return NULL;
+            }
+            PUT(b, p, n);
+            p += n;
+            if (!is_unicode_space(cp)) {
+                seen_text = 1;
+            }
+        } else {
+            return NULL; /* a raw control character: not JSON */
+        }
+    }
+    return NULL;
+}
+
+static const unsigned char *j_value(JTree *t, const unsigned char *p, const unsigned char *end,
+                                    int depth, Py_ssize_t *out);
+
+/* Moves the last `count` pending children into kids as node `parent`'s. */
+static int j_close(JTree *t, Py_ssize_t parent, Py_ssize_t count) {
+    if (!grow((void **)&t->kids, &t->cap_kids, t->n_kids + count, sizeof(Py_ssize_t))) {
+        return 0;
+    }
+    memcpy(t->kids + t->n_kids, t->pending + t->n_pending - count,
+           sizeof(Py_ssize_t) * (size_t)count);
+    t->nodes[parent].off = t->n_kids;
+    t->nodes[parent].len = count;
+    t->n_kids += count;
+    t->n_pending -= count;
+    return 1;
+}
+
+static int j_push(JTree *t, Py_ssize_t node) {
+    if (!grow((void **)&t->pending, &t->cap_pending, t->n_pending + 1, sizeof(Py_ssize_t))) {
+        return 0;
+    }
+    t->pending[t->n_pending++] = node;
+    return 1;
+}
+
+static const unsigned char *j_container(JTree *t, const unsigned char *p,
+                                        const unsigned char *end, int depth, Py_ssize_t *out) {
+    int object = *p == '{';
+    unsigned char close = object ? '}' : ']';
+    if (depth >= CHAT_MAX_DEPTH) {
+        return NULL;
+    }
+    Py_ssize_t self = j_node(t, object ? J_OBJ : J_ARR);
+    if (self < 0) {
+        return NULL;
+    }
+    Py_ssize_t count = 0;
+    p = skip_space(p + 1, end);
+    if (p < end && *p == close) {
+        *out = self;
+        return j_close(t, self, 0) ? p + 1 : NULL;
+    }
+    for (;;) {
+        Py_ssize_t key_off = 0, key_len = -1;
+        if (object) {
+            unsigned char klass;
+            if (p >= end || *p != '"' ||
+                (p = j_string(t, p, end, 1, &key_off, &key_len, &klass)) == NULL ||
+                (p = after_colon(p, end)) == NULL) {
+                return NULL;
+            }
+            if (++count > CHAT_MAX_MEMBERS) {
+                return NULL;
+            }
+        } else {
+            count++;
+        }
+        Py_ssize_t child;
+        if ((p = j_value(t, p, end, depth + 1, &child)) == NULL) {
+            return NULL;
+        }
+        t->nodes[child].key_off = key_off;
+        t->nodes[child].key_len = key_len;
+        if (!j_push(t, child)) {
+            return NULL;
+        }
+        p = skip_space(p, end);
+        if (p >= end) {
+            return NULL;
+        }
+        if (*p == ',') {
+            p = skip_space(p + 1, end);
+            continue;
+        }
+        if (*p != close) {
+            return NULL;
+        }
+        *out = self;
+        return j_close(t, self, count) ? p + 1 : NULL;
+    }
+}
+
+static const unsigned char *j_value(JTree *t, const unsigned char *p, const unsigned char *end,
+                                    int depth, Py_ssize_t *out) {
+    if (p >= end) {
+        return NULL;
+    }
+    unsigned char c = *p;
+    if (c == '{' || c == '[') {
+        return j_container(t, p, end, depth, out);
+    }
+    if (c == '"') {
+        Py_ssize_t node = j_node(t, J_STR);
+        if (node < 0) {
+            return NULL;
+        }
+        JNode *n = &t->nodes[node];
+        unsigned char klass;
+        Py_ssize_t off, len;
+        if ((p = j_string(t, p, end, 0, &off, &len, &klass)) == NULL) {
+            return NULL;
+        }
+        n = &t->nodes[node];
+        n->off = off;
+        n->len = len;
+        n->text_class = klass;
+        *out = node;
+        return p;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        const unsigned char *start = p;
+        if (c == '-') {
+            p++;
+        }
+        if (p >= end || *p < '0' || *p > '9') {
+            return NULL;
+        }
+        if (*p == '0') {
+            p++;
+        } else {
+            while (p < end && *p >= '0' && *p <= '9') {
+                p++;
+            }
+        }
+        if (p < end && (*p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9'))) {
+            return NULL; /* a float (orjson writes its own digits), or not JSON */
+        }
+        if (p - start - (c == '-') > 18) {
+            return NULL; /* orjson reads past 64 bits differently */
+        }
+        Py_ssize_t node = j_node(t, J_NUM);
+        if (node < 0) {
+            return NULL;
+        }
+        t->nodes[node].off = start - t->line;
+        t->nodes[node].len = p - start;
+        *out = node;
+        return p;
+    }
+    static const char *words[] = {"true", "false", "null"};
+    static const unsigned char types[] = {J_TRUE, J_FALSE, J_NULL};
+    for (int w = 0; w < 3; w++) {
+        size_t n = strlen(words[w]);
+        if ((size_t)(end - p) >= n && memcmp(p, words[w], n) == 0) {
+            Py_ssize_t node = j_node(t, types[w]);
+            if (node < 0) {
+                return NULL;
+            }
+            *out = node;
+            return p + n;
+        }
+    }
+    return NULL;
+}
+
+static int key_order(const JTree *t, Py_ssize_t a, Py_ssize_t b) {
+    const JNode *x = &t->nodes[a], *y = &t->nodes[b];
+    Py_ssize_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(t->text.data + x->key_off, t->text.data + y->key_off, (size_t)n);
+    if (c != 0) {
+        return c;
+    }
+    return x->key_len < y->key_len ? -1 : x->key_len > y->key_len ? 1 : 0;
+}
+
+/* Every object's members sorted by key (insertion sort: objects are small, see
+ * CHAT_MAX_MEMBERS) into t->sorted; 0 on a duplicate key or no memory. */
+static int j_sort(JTree *t) {
+    t->sorted = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(t->n_kids ? t->n_kids : 1));
+    if (t->sorted == NULL) {
+        return 0;
+    }
+    memcpy(t->sorted, t->kids, sizeof(Py_ssize_t) * (size_t)t->n_kids);
+    for (Py_ssize_t i = 0; i < t->n_nodes; i++) {
+        const JNode *n = &t->nodes[i];
+        if (n->type != J_OBJ) {
+            continue;
+        }
+        Py_ssize_t *m = t->sorted + n->off;
+        for (Py_ssize_t j = 1; j < n->len; j++) {
+            Py_ssize_t v = m[j], k = j;
+            while (k > 0 && key_order(t, m[k - 1], v) > 0) {
+                m[k] = m[k - 1];
+                k--;
+            }
+            m[k] = v;
+        }
+        for (Py_ssize_t j = 1; j < n->len; j++) {
+            if (key_order(t, m[j - 1], m[j]) == 0) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static int key_is(const JTree *t, const JNode *n, const char *name) {
+    size_t len = strlen(name);
+    return n->key_len == (Py_ssize_t)len && memcmp(t->text.data + n->key_off, name, len) == 0;
+}
+
+static int str_is(const JTree *t, const JNode *n, const char *value) {
+    size_t len = strlen(value);
+    return n->type == J_STR && n->len == (Py_ssize_t)len &&
+           memcmp(t->text.data + n->off, value, len) == 0;
+}
+
+/* The member of object `obj` with this key, or -1. */
+static Py_ssize_t member(const JTree *t, Py_ssize_t obj, const char *name) {
+    const JNode *o = &t->nodes[obj];
+    for (Py_ssize_t j = 0; j < o->len; j++) {
+        Py_ssize_t k = t->kids[o->off + j];
+        if (key_is(t, &t->nodes[k], name)) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+/* A decoded string as orjson writes it, quotes included. */
+static int j_put_string(Buffer *b, const char *s, Py_ssize_t n) {
+    if (!reserve(b, 2 * n + 2)) {
+        return 0;
+    }
+    PUT(b, "\"", 1);
+    const char *run = s, *e = s + n;
+    for (const char *q = s; q < e; q++) {
+        unsigned char c = (unsigned char)*q;
+        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+                        : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        if (esc != NULL) {
+            PUT(b, run, q - run);
+            PUT(b, esc, 2);
+            run = q + 1;
+        }
+    }
+    PUT(b, run, e - run);
+    PUT(b, "\"", 1);
+    return 1;
+}
+
+static int is_dropped_key(const JTree *t, const JNode *n) {
+    return key_is(t, n, "weight") || key_is(t, n, "id") || key_is(t, n, "tool_call_id");
+}
+
+/* Node i as JSON: `sorted` keys (canonical) or the line's order; with `strip`, members named
+ * weight, id or tool_call_id left out at every depth (formats._strip). */
+static int j_write(const JTree *t, Py_ssize_t i, Buffer *b, int sorted, int strip) {
+    const JNode *n = &t->nodes[i];
+    switch (n->type) {
+    case J_STR:
+        return j_put_string(b, t->text.data + n->off, n->len);
+    case J_NUM:
+        if (!reserve(b, n->len)) {
+            return 0;
+        }
+        if (n->len == 2 && t->line[n->off] == '-' && t->line[n->off + 1] == '0') {
+            PUT(b, "0", 1);
+        } else {
+            PUT(b, t->line + n->off, n->len);
+        }
+        return 1;
+    case J_TRUE:
+        return reserve(b, 4) ? (PUT(b, "true", 4), 1) : 0;
+    case J_FALSE:
+        return reserve(b, 5) ? (PUT(b, "false", 5), 1) : 0;
+    case J_NULL:
+        return reserve(b, 4) ? (PUT(b, "null", 4), 1) : 0;
+    default:
+        break;
+    }
+    int object = n->type == J_OBJ;
+    const Py_ssize_t *kids = (sorted ? t->sorted : t->kids) + n->off;
+    if (!reserve(b, 1)) {
+        return 0;
+    }
+    PUT(b, object ? "{" : "[", 1);
+    int first = 1;
+    for (Py_ssize_t j = 0; j < n->len; j++) {
+        const JNode *k = &t->nodes[kids[j]];
+        if (object && strip && is_dropped_key(t, k)) {
+            continue;
+        }
+        if (!reserve(b, 1)) {
+            return 0;
+        }
+        if (!first) {
+            PUT(b, ",", 1);
+        }
+        first = 0;
+        if (object) {
+            if (!j_put_string(b, t->text.data + k->key_off, k->key_len) || !reserve(b, 1)) {
+                return 0;
+            }
+            PUT(b, ":", 1);
+        }
+        if (!j_write(t, kids[j], b, sorted, strip)) {
+            return 0;
+        }
+    }
+    if (!reserve(b, 1)) {
+        return 0;
+    }
+    PUT(b, object ? "}" : "]", 1);
+    return 1;
+}
+
+/* ---- the shape -------------------------------------------------------------------------- */
+
+typedef struct {
+    const JTree *t;
+    Buffer *b;
+    Py_ssize_t ids[64]; /* distinct ids (string nodes) in the order they first appear */
+    Py_ssize_t n_ids;
+    PyObject *arguments; /* list of bytes */
+} Shaper;
+
+static int put_marker(Buffer *b, char tag, Py_ssize_t value) {
+    char s[32];
+    int n = snprintf(s, sizeof s, "\x01%c%zd", tag, value);
+    if (!reserve(b, n)) {
+        return 0;
+    }
+    PUT(b, s, n);
+    return 1;
+}
+
+static int shape_id(Shaper *s, Py_ssize_t node) {
+    const JTree *t = s->t;
+    const JNode *n = &t->nodes[node];
+    for (Py_ssize_t j = 0; j < s->n_ids; j++) {
+        const JNode *m = &t->nodes[s->ids[j]];
+        if (m->len == n->len && memcmp(t->text.data + m->off, t->text.data + n->off,
+                                       (size_t)n->len) == 0) {
+            return put_marker(s->b, 'i', j);
+        }
+    }
+    if (s->n_ids == 64) {
+        return 0; /* declined: the whole engine shapes such a line */
+    }
+    s->ids[s->n_ids] = node;
+    return put_marker(s->b, 'i', s->n_ids++);
+}
+
+static int put_key(Buffer *b, const JTree *t, const JNode *k) {
+    if (!j_put_string(b, t->text.data + k->key_off, k->key_len) || !reserve(b, 1)) {
+        return 0;
+    }
+    PUT(b, ":", 1);
+    return 1;
+}
+
+static int put_char(Buffer *b, char c) {
+    if (!reserve(b, 1)) {
+        return 0;
+    }
+    PUT(b, &c, 1);
+    return 1;
+}
+
+typedef int (*MemberShaper)(Shaper *s, Py_ssize_t obj, Py_ssize_t member);
+
+/* Object `obj` in the line's order, each member through `each`. */
+static int shape_object(Shaper *s, Py_ssize_t obj, MemberShaper each) {
+    const JTree *t = s->t;
+    const JNode *o = &t->nodes[obj];
+    if (!put_char(s->b, '{')) {
+        return 0;
+    }
+    for (Py_ssize_t j = 0; j < o->len; j++) {
+        Py_ssize_t k = t->kids[o->off + j];
+        if ((j && !put_char(s->b, ',')) || !put_key(s->b, t, &t->nodes[k]) ||
+            !each(s, obj, k)) {
+            return 0;
+        }
+    }
+    return put_char(s->b, '}');
+}
+
+static int shape_verbatim(Shaper *s, Py_ssize_t node) {
+    return j_write(s->t, node, s->b, 0, 0);
+}
+
+/* Each element of an array through `each` (objects) or verbatim (anything else). */
+static int shape_array(Shaper *s, Py_ssize_t arr, MemberShaper each) {
+    const JTree *t = s->t;
+    const JNode *a = &t->nodes[arr];
+    if (!put_char(s->b, '[')) {
+        return 0;
+    }
+    for (Py_ssize_t j = 0; j < a->len; j++) {
+        Py_ssize_t k = t->kids[a->off + j];
+        if (j && !put_char(s->b, ',')) {
+            return 0;
+        }
+        if (t->nodes[k].type == J_OBJ ? !shape_object(s, k, each) : !shape_verbatim(s, k)) {
+            return 0;
+        }
+    }
+    return put_char(s->b, ']');
+}
+
+/* A "type": "text" part's text. */
+static int shape_part_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
+    const JTree *t = s->t;
+    const JNode *n = &t->nodes[k];
+    if (key_is(t, n, "text") && n->type == J_STR) {
+        Py_ssize_t type = member(t, obj, "type");
+        if (type >= 0 && str_is(t, &t->nodes[type], "text")) {
+            return put_marker(s->b, 'c', n->text_class);
+        }
+    }
+    return shape_verbatim(s, k);
+}
+
+static int shape_function_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
+    (void)obj;
+    const JTree *t = s->t;
+    const JNode *n = &t->nodes[k];
+    if (key_is(t, n, "arguments") && n->type == J_STR) {
+        PyObject *a = PyBytes_FromStringAndSize(t->text.data + n->off, n->len);
+        if (a == NULL) {
+            return 0;
+        }
+        int ok = PyList_Append(s->arguments, a) == 0;
+        Py_DECREF(a);
+        return ok && put_marker(s->b, 'a', 0);
+    }
+    return shape_verbatim(s, k);
+}
+
+static int shape_call_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
+    (void)obj;
+    const JTree *t = s->t;
+    const JNode *n = &t->nodes[k];
+    if (key_is(t, n, "id") && n->type == J_STR) {
+        return shape_id(s, k);
+    }
+    if (key_is(t, n, "function") && n->type == J_OBJ) {
+        return shape_object(s, k, shape_function_member);
+    }
+    return shape_verbatim(s, k);
+}
+
+static int shape_message_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
+    (void)obj;
+    const JTree *t = s->t;
+    const JNode *n = &t->nodes[k];
+    if (key_is(t, n, "content")) {
+        if (n->type == J_STR) {
+            return put_marker(s->b, 'c', n->text_class);
+        }
+        if (n->type == J_ARR) {
+            return shape_array(s, k, shape_part_member);
+        }
+    } else if (key_is(t, n, "tool_call_id") && n->type == J_STR) {
+        return shape_id(s, k);
+    } else if (key_is(t, n, "tool_calls") && n->type == J_ARR) {
+        return shape_array(s, k, shape_call_member);
+    }
+    return shape_verbatim(s, k);
+}
+
+static int shape_top_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
+    (void)obj;
+    const JTree *t = s->t;
+    if (key_is(t, &t->nodes[k], "messages")) {
+        return shape_array(s, k, shape_message_member);
+    }
+    return shape_verbatim(s, k);
+}
+
+static PyObject *buffer_bytes(const Buffer *b) {
+    return PyBytes_FromStringAndSize(b->len ? b->data : "", b->len);
+}
+
+static PyObject *chat_line(PyObject *module, PyObject *arg) {
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "chat_line() takes bytes");
+        return NULL;
+    }
+    const unsigned char *line = (const unsigned char *)PyBytes_AS_STRING(arg);
+    Py_ssize_t size = PyBytes_GET_SIZE(arg);
+    const unsigned char *end = line + size;
+    if (size < 2 || line[0] != '{' || end[-1] != '}' ||
+        contains((const char *)line, size, "image_url", 9)) {
+        Py_RETURN_NONE;
+    }
+    JTree t;
+    memset(&t, 0, sizeof t);
+    t.line = line;
+    Buffer canonical = {0}, shape = {0}, prompt = {0}, target = {0};
+    PyObject *result = NULL, *ids = NULL;
+    Shaper s = {&t, &shape, {0}, 0, NULL};
+    Py_ssize_t root;
+    const unsigned char *after = j_value(&t, line, end, 0, &root);
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+    if (after != end || !j_sort(&t)) {
+        goto decline;
+    }
+    Py_ssize_t messages = member(&t, root, "messages");
+    if (messages < 0 || t.nodes[messages].type != J_ARR) {
+        goto decline;
+    }
+    if (!j_write(&t, root, &canonical, 1, 0)) {
+        goto fail;
+    }
+    /* The prompt and target: the last assistant message and those before it. */
+    const JNode *msgs = &t.nodes[messages];
+    Py_ssize_t last = -1;
+    for (Py_ssize_t j = msgs->len - 1; j >= 0; j--) {
+        Py_ssize_t m = t.kids[msgs->off + j];
+        if (t.nodes[m].type == J_OBJ) {
+            Py_ssize_t role = member(&t, m, "role");
+            if (role >= 0 && str_is(&t, &t.nodes[role], "assistant")) {
+                last = j;
+                break;
+            }
+        }
+    }
+    if (last > 0) {
+        if (!put_char(&prompt, '[')) {
+            goto fail;
+        }
+        for (Py_ssize_t j = 0; j < last; j++) {
+            if ((j && !put_char(&prompt, ',')) ||
+                !j_write(&t, t.kids[msgs->off + j], &prompt, 1, 1)) {
+                goto fail;
+            }
+        }
+        if (!put_char(&prompt, ']') || !j_write(&t, t.kids[msgs->off + last], &target, 1, 1)) {
+            goto fail;
+        }
+    }
+    s.arguments = PyList_New(0);
+    if (s.arguments == NULL) {
+        goto done;
+    }
+    if (!shape_object(&s, root, shape_top_member)) {
+        if (PyErr_Occurred()) {
+            goto done;
+        }
+        goto decline;
+    }
+    ids = PyTuple_New(s.n_ids);
+    if (ids == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < s.n_ids; j++) {
+        const JNode *n = &t.nodes[s.ids[j]];
+        PyObject *id = PyUnicode_DecodeUTF8(t.text.data + n->off, n->len, "strict");
+        if (id == NULL) {
+            goto done;
+        }
+        PyTuple_SET_ITEM(ids, j, id);
+    }
+    PyObject *args_tuple = PyList_AsTuple(s.arguments);
+    if (args_tuple == NULL) {
+        goto done;
+    }
+    if (last > 0) {
+        result = Py_BuildValue("(NnNNNON)", buffer_bytes(&canonical), msgs->len,
+                               buffer_bytes(&prompt), buffer_bytes(&target), buffer_bytes(&shape),
+                               ids, args_tuple);
+    } else {
+        result = Py_BuildValue("(NnOONON)", buffer_bytes(&canonical), msgs->len, Py_None,
+                               Py_None, buffer_bytes(&shape), ids, args_tuple);
+    }
+    goto done;
+fail:
+    if (!PyErr_Occurred()) {
+        PyErr_NoMemory();
+    }
+    goto done;
+decline:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(ids);
+    Py_XDECREF(s.arguments);
+    jtree_free(&t);
+    PyMem_Free(canonical.data);
+    PyMem_Free(shape.data);
+    PyMem_Free(prompt.data);
+    PyMem_Free(target.data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"plain_chat", plain_chat, METH_O,
      "(canonical, roles, prompt, target) of a plain chat line, or None (see the module doc)."},
     {"normalize", normalize, METH_O, "formats.normalized of canonical JSON, in one pass."},
+    {"chat_line", chat_line, METH_O,
+     "(canonical, messages, prompt, target, shape, ids, arguments) of a chat line, or None "
+     "(see above)."},
     {"plain_lines", plain_lines, METH_VARARGS,
      "(position, lines taken, their columns, their flagged lines, roles without a code or None) "
      "of the plain lines from a position of a block (see above)."},

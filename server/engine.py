@@ -29,7 +29,7 @@ from tunelint.jsonscan import ScanError, find_syntax_error, locate, orjson_input
 from tunelint.models import get_model, get_profile
 from tunelint.problems import Diagnostic, Problem, Severity
 from tunelint.rules import DATASET_INDEXES, Rule, all_rules
-from tunelint.shapepath import ShapePath
+from tunelint.shapepath import ShapePath, ToolChatPath
 from tunelint.tokens import DeferredCounter, TokenCounter, TokensDeferred, has_compiled_counter
 
 if TYPE_CHECKING:
@@ -228,6 +228,7 @@ class Analyzer:
         off = self.run.schema is not None or self.settings.format == "none"
         self.plain_path = PlainChatPath(self.rules, model, off=off)
         self.shape_path = ShapePath(self.rules, _calls)
+        self.tool_path = ToolChatPath(self.rules, self.shape_path, self.plain_path.limit, off)
 
     def analyze(self, text: str, packed: str | bytes | None = None) -> LineResult:
         key = pack_line(text) if packed is None else packed
@@ -255,6 +256,8 @@ class Analyzer:
                 pass
             else:
                 fast = self.plain_path.analyze(raw, lambda _raw: self._fresh(text))
+                if fast is None and self.tool_path.enabled:
+                    fast = self.tool_path.analyze(raw, lambda _raw: self._fresh(text))
                 if fast is not None:
                     return fast
         return self._fresh(text)
@@ -271,6 +274,8 @@ class Analyzer:
         valid UTF-8 is neither encoded again nor searched for bad bytes (most lines of a real
         dataset are not ASCII). Plain chat lines take the fast path (fastpath.py)."""
         fast = self.plain_path.analyze(raw, self._analyze_bytes)
+        if fast is None and self.tool_path.enabled:
+            fast = self.tool_path.analyze(raw, self._analyze_bytes)
         return fast if fast is not None else self._analyze_bytes(raw)
 
     def _analyze_bytes(self, raw: bytes) -> LineResult:

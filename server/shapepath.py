@@ -41,7 +41,7 @@ import xxhash
 from tunelint import formats as fm
 
 if TYPE_CHECKING:
-    from tunelint.engine import ActiveRule, RuleSet
+    from tunelint.engine import ActiveRule, LineResult, RuleSet
     from tunelint.problems import Problem
 
 # Chat example rules whose verdict on a line is a function of its shape and the settings (each
@@ -146,3 +146,139 @@ class ShapePath:
         """Remember the shape of a line that ran every rule, if the listed ones found nothing."""
         if len(self.clean) < MAX_SHAPES and not any(p.code in SHAPE_CACHED for p in problems):
             self.clean.add(key)
+
+
+# The example rules a line of a remembered shape still needs, which ToolChatPath does itself:
+# special tokens (chat_line declines any string with "<|"), tool arguments (decoded here and
+# validated against the called function's parameters) and the token limit (the line's bound).
+TOOL_PATH_REST = frozenset({"TL404", "TL506", "TL509", "TL901"})
+
+# Validation results by (validator, arguments): datasets repeat calls.
+_VALID_CACHE_LIMIT = 8192
+
+
+class ToolChatPath:
+    """Chat lines the plain fast path declines, analysed without the rules once the first line
+    of their shape came out clean: the compiled ``_fastline.chat_line`` writes their keys and
+    shape in one pass over the bytes, and only the rules that read arguments run, here.
+
+    What keeps this exact, as for the plain fast path (fastpath.py):
+
+    - ``chat_line`` accepts a narrow grammar (its doc) and writes what orjson writes; its shape is
+      at least as fine as ``ShapePath.key`` (it keeps key order, and masks the same parts).
+    - Only line rules of ``fastpath.PLAIN_SAFE`` and chat rules of ``SHAPE_CACHED`` or
+      ``TOOL_PATH_REST`` may be active; a rule added later turns this path off until reviewed.
+    - The first line of each shape goes the whole way, and the shape is remembered only when
+      that line has no problem at all (a rule run here per line may also report what the shape
+      keeps, such as arguments written as an object) and its result equals the one built here.
+    - A later line whose arguments are not a JSON object, do not fit their function's schema,
+      or whose token bound passes the limit, goes the whole way.
+    """
+
+    def __init__(self, rules: RuleSet, shapes: ShapePath, limit: float, off: bool) -> None:
+        from tunelint.engine import OBJECT, LineResult, line_key
+        from tunelint.fastpath import AVAILABLE, _safe
+
+        self._result = LineResult
+        self._object = OBJECT
+        self._key = line_key
+        self._shapes = shapes
+        chat = rules.example.get(fm.CHAT, [])
+        self.enabled = (
+            AVAILABLE and not off and shapes.enabled and bool(chat)
+            and all(a.rule.code in SHAPE_CACHED or a.rule.code in TOOL_PATH_REST for a in chat)
+            # The line rules' verdicts hold for any line chat_line accepts (valid UTF-8, an
+            # object without duplicate keys), as for a plain line; special tokens' options too.
+            and all(_safe(a.rule.code, a.options) for a in rules.line)
+            and all(_safe(a.rule.code, a.options) for a in chat if a.rule.code == "TL404"))
+        self.limit = limit
+        # Shape digest -> the validator of each masked arguments string (None where the rules
+        # validate nothing), or None when the shape always goes the whole way.
+        self.verdicts: dict[bytes, tuple[Any, ...] | None] = {}
+        self._valid: dict[tuple[int, bytes], bool] = {}
+
+    def analyze(self, raw: bytes, full: Callable[[bytes], LineResult]) -> LineResult | None:
+        """The result of a chat line (through ``full`` for the first line of its shape), or None
+        when the line must go the whole way."""
+        from tunelint.fastpath import _fastline
+
+        found = _fastline.chat_line(raw)
+        if found is None:
+            return None
+        canonical, n_messages, prompt, target, shape, ids, arguments = found
+        if fm.token_upper_bound(len(raw), n_messages, 0) > self.limit:
+            return None
+        match = self._shapes._id_match
+        if ids and match is not None:
+            shape += b"".join(b"1" if match(i) else b"0" for i in ids)
+        key = xxhash.xxh3_128_digest(shape)
+        if key not in self.verdicts:
+            result = full(raw)
+            if len(self.verdicts) < MAX_SHAPES:
+                self.verdicts[key] = self._learn(raw, result, canonical, n_messages, prompt,
+                                                 target)
+            return result
+        validators = self.verdicts[key]
+        if validators is None or not self._arguments_fit(arguments, validators):
+            return None
+        return self._build(raw, canonical, n_messages, prompt, target)
+
+    def _arguments_fit(self, arguments: tuple[bytes, ...], validators: tuple[Any, ...]) -> bool:
+        """Whether tool-args-json and tool-args-schema find nothing in these arguments."""
+        valid = self._valid
+        for text, v in zip(arguments, validators):
+            try:
+                value = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                return False
+            if type(value) is not dict:
+                return False
+            if v is not None:
+                ok = valid.get((id(v), text))
+                if ok is None:
+                    ok = v.is_valid(value)
+                    if len(valid) >= _VALID_CACHE_LIMIT:
+                        valid.clear()
+                    valid[(id(v), text)] = ok
+                if not ok:
+                    return False
+        return True
+
+    def _learn(self, raw: bytes, result: LineResult, canonical: bytes, n_messages: int,
+               prompt: bytes | None, target: bytes | None) -> tuple[Any, ...] | None:
+        if (result.format != fm.CHAT or result.problems or result.deferred
+                or result != self._build(raw, canonical, n_messages, prompt, target)):
+            return None
+        return _validators(orjson.loads(raw))
+
+    def _build(self, raw: bytes, canonical: bytes, n_messages: int, prompt: bytes | None,
+               target: bytes | None) -> LineResult:
+        key = self._key
+        result = self._result(
+            kind=self._object, format=fm.CHAT, size=len(raw), n_messages=n_messages,
+            exact_key=key(canonical), norm_key=key(fm.normalized(canonical)))
+        if prompt is not None and target is not None:
+            result.prompt_key = key(prompt)
+            result.target_key = key(target)
+        return result
+
+
+def _validators(obj: dict[str, Any]) -> tuple[Any, ...]:
+    """For each tool call's arguments string, in the order chat_line returns them, the validator
+    tool-args-schema checks it with (None where it checks nothing)."""
+    from tunelint.rules._tooling import declared_in, validator
+
+    functions = declared_in(obj) or {}
+    found: list[Any] = []
+    for m in obj["messages"]:
+        calls = m.get("tool_calls") if type(m) is dict else None
+        if type(calls) is not list:
+            continue
+        for c in calls:
+            fn = c.get("function") if type(c) is dict else None
+            if type(fn) is not dict or type(fn.get("arguments")) is not str:
+                continue
+            name = fn.get("name")
+            params = functions.get(name, {}).get("parameters") if type(name) is str else None
+            found.append(validator(params) if isinstance(params, dict) else None)
+    return tuple(found)

@@ -49,6 +49,7 @@ def analyzers(options: dict[str, Any]) -> tuple[Analyzer, Analyzer]:
     fast, whole = Analyzer(s, "data.jsonl"), Analyzer(s, "data.jsonl")
     whole.plain_path.formats = frozenset()
     whole.shape_path.enabled = False
+    whole.tool_path.enabled = False
     return fast, whole
 
 
