@@ -72,6 +72,66 @@ static void init_classes(void) {
     norm_keep[0x0B] = norm_keep[0x0C] = 0;
 }
 
+
+/* ---- eight bytes at a time ----------------------------------------------------------------
+ *
+ * The loops over string bytes below look at a word of 8 bytes at once where they can (a
+ * little-endian machine with GCC or Clang): each test sets the high bit of the bytes it
+ * matches, exactly (no borrow crosses from one byte to the next). */
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define LOWS 0x7F7F7F7F7F7F7F7FULL
+
+static inline uint64_t load8(const unsigned char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Bytes equal to c. */
+static inline uint64_t bytes_eq(uint64_t w, unsigned char c) {
+    uint64_t v = w ^ (ONES * c);
+    return ~(((v & LOWS) + LOWS) | v | LOWS);
+}
+
+/* Bytes in [lo, hi] (hi < 0x80). */
+static inline uint64_t bytes_in(uint64_t w, unsigned char lo, unsigned char hi) {
+    uint64_t low7 = w & LOWS;
+    uint64_t ge = (low7 + ONES * (unsigned char)(0x80 - lo)) & HIGHS;
+    uint64_t le = ~(low7 + ONES * (unsigned char)(0x7F - hi)) & HIGHS;
+    return ge & le & ~w;
+}
+
+/* content_class 1: quote, backslash, '<', a control character or a byte of a non-ASCII one. */
+static inline uint64_t bytes_special(uint64_t w) {
+    return bytes_eq(w, '"') | bytes_eq(w, '\\') | bytes_eq(w, '<') | bytes_in(w, 0, 0x1F) |
+           (w & HIGHS);
+}
+#else
+#define SWAR 0
+#endif
+
+/* How many bytes from p have content_class 0. */
+static inline Py_ssize_t plain_run(const unsigned char *p, const unsigned char *end) {
+    const unsigned char *q = p;
+#if SWAR
+    while (end - q >= 8) {
+        uint64_t m = bytes_special(load8(q));
+        if (m) {
+            return (q - p) + (__builtin_ctzll(m) >> 3);
+        }
+        q += 8;
+    }
+#endif
+    while (q < end && content_class[*q] == 0) {
+        q++;
+    }
+    return q - p;
+}
+
 /* str.isspace() of a code point above ASCII (the ASCII ones are handled by the callers). */
 static int is_unicode_space(uint32_t cp) {
     return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
@@ -207,9 +267,7 @@ static const unsigned char *content(const unsigned char *p, const unsigned char 
     PUT(b, "\"", 1);
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && content_class[*p] == 0) {
-            p++;
-        }
+        p += plain_run(p, end);
         if (p > run) {
             if (!seen_text) {
                 /* The run's ASCII is printable or a space: text unless all spaces. */
@@ -649,23 +707,104 @@ static PyObject *plain_chat(PyObject *module, PyObject *arg) {
     return result;
 }
 
+/* One byte (or an escape) of normalize_into at *i. */
+static inline void normalize_step(const unsigned char *restrict p, Py_ssize_t n, Py_ssize_t *i,
+                                  unsigned char *restrict o, Py_ssize_t *k) {
+    unsigned char c = p[*i];
+    if (c == '\\') {
+        unsigned char e = *i + 1 < n ? p[*i + 1] : 0;
+        if (e == 'n' || e == 'r' || e == 't' || e == 'N' || e == 'R' || e == 'T') {
+            *i += 1;
+        } else {
+            o[(*k)++] = c;
+        }
+    } else {
+        /* Branch-free: whitespace (every few bytes in prose) would be mispredicted. */
+        o[*k] = norm_lower[c];
+        *k += norm_keep[c];
+    }
+    *i += 1;
+}
+
+#if SWAR && defined(__x86_64__)
+#include <tmmintrin.h>
+#define COMPACT 1
+/* For each mask of bytes to drop from a word (bit j: byte j), the shuffle that gathers the
+ * others at its start (SSSE3's pshufb), and how many there are. */
+static unsigned char compact_shuffle[256][16];
+static unsigned char compact_kept[256];
+static int compact_ready;
+
+static void init_compact(void) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("ssse3")) {
+        return;
+    }
+    for (int mask = 0; mask < 256; mask++) {
+        int kept = 0;
+        for (int j = 0; j < 8; j++) {
+            if (!(mask & (1 << j))) {
+                compact_shuffle[mask][kept++] = (unsigned char)j;
+            }
+        }
+        compact_kept[mask] = (unsigned char)kept;
+        for (int j = kept; j < 16; j++) {
+            compact_shuffle[mask][j] = 0x80; /* a zero byte */
+        }
+    }
+    compact_ready = 1;
+}
+
+/* normalize_into a word at a time, for the words without a backslash: their letters lowered
+ * at once and their whitespace squeezed out by one shuffle. The output is never longer than
+ * what was read, so a whole word's store has room. Returns where it stopped in p. */
+__attribute__((target("ssse3")))
+static Py_ssize_t normalize_words(const unsigned char *restrict p, Py_ssize_t n,
+                                  unsigned char *restrict o, Py_ssize_t *k_out, Py_ssize_t i) {
+    Py_ssize_t k = *k_out;
+    while (n - i >= 8) {
+        uint64_t w = load8(p + i);
+        if (bytes_eq(w, '\\')) {
+            break;
+        }
+        uint64_t lowered = w + (bytes_in(w, 'A', 'Z') >> 2);
+        uint64_t space = bytes_eq(w, ' ') | bytes_in(w, '\t', '\r');
+        /* The high bit of each byte, gathered into the low 8 bits. */
+        unsigned mask = (unsigned)(((space >> 7) * 0x0102040810204080ULL) >> 56);
+        __m128i word = _mm_cvtsi64_si128((long long)lowered);
+        __m128i shuffle = _mm_loadu_si128((const __m128i *)compact_shuffle[mask]);
+        _mm_storel_epi64((__m128i *)(o + k), _mm_shuffle_epi8(word, shuffle));
+        k += compact_kept[mask];
+        i += 8;
+    }
+    *k_out = k;
+    return i;
+}
+#else
+#define COMPACT 0
+static void init_compact(void) {}
+#endif
+
 static Py_ssize_t normalize_into(const unsigned char *restrict p, Py_ssize_t n,
                                  unsigned char *restrict o) {
     Py_ssize_t k = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (c == '\\') {
-            unsigned char e = i + 1 < n ? p[i + 1] : 0;
-            if (e == 'n' || e == 'r' || e == 't' || e == 'N' || e == 'R' || e == 'T') {
-                i++;
-            } else {
-                o[k++] = c;
+    Py_ssize_t i = 0;
+    while (i < n) {
+#if COMPACT
+        if (compact_ready && n - i >= 8) {
+            i = normalize_words(p, n, o, &k, i);
+            if (n - i < 8) {
+                continue;
+            }
+            /* A word with a backslash: a byte at a time through it. */
+            Py_ssize_t through = i + (__builtin_ctzll(bytes_eq(load8(p + i), '\\')) >> 3);
+            while (i <= through) {
+                normalize_step(p, n, &i, o, &k);
             }
             continue;
         }
-        /* Branch-free: whitespace (every few bytes in prose) would be mispredicted. */
-        o[k] = norm_lower[c];
-        k += norm_keep[c];
+#endif
+        normalize_step(p, n, &i, o, &k);
     }
     return k;
 }
@@ -1544,9 +1683,7 @@ static const unsigned char *j_string(JTree *t, const unsigned char *p, const uns
     int seen_text = 0, any = 0;
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && content_class[*p] == 0) {
-            p++;
-        }
+        p += plain_run(p, end);
         if (p > run) {
             any = 1;
             if (!seen_text) {
@@ -1852,6 +1989,21 @@ static int j_put_string(Buffer *b, const char *s, Py_ssize_t n) {
     PUT(b, "\"", 1);
     const char *run = s, *e = s + n;
     for (const char *q = s; q < e; q++) {
+#if SWAR
+        /* Past the bytes written as they are (not a quote, backslash or control character). */
+        while (e - q >= 8) {
+            uint64_t w = load8((const unsigned char *)q);
+            uint64_t m = bytes_eq(w, '"') | bytes_eq(w, '\\') | bytes_in(w, 0, 0x1F);
+            if (m) {
+                q += __builtin_ctzll(m) >> 3;
+                break;
+            }
+            q += 8;
+        }
+        if (q >= e) {
+            break;
+        }
+#endif
         unsigned char c = (unsigned char)*q;
         const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
                         : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
@@ -2246,5 +2398,6 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit__fastline(void) {
     init_classes();
+    init_compact();
     return PyModule_Create(&module_def);
 }
