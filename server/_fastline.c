@@ -868,16 +868,25 @@ static int put_digest(PyObject *fn, const char *data, Py_ssize_t n, Buffer *out)
     return 1;
 }
 
+/* chat_line's scan (below), for the tool lines plain_lines takes with a verdict on their shape. */
+typedef struct Chat Chat;
+static Chat *chat_new(void);
+static void chat_free(Chat *c);
+static int chat_scan(Chat *c, const unsigned char *line, Py_ssize_t size);
+static PyObject *chat_call(PyObject *tool, Chat *c);
+static void chat_facts(const Chat *c, const char **canonical, Py_ssize_t *canonical_len,
+                       Py_ssize_t *n_messages, const Buffer **prompt, const Buffer **target);
+
 static PyObject *plain_lines(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *block, *codes, *hash_int, *digest;
+    PyObject *block, *codes, *hash_int, *digest, *tool = Py_None;
     Py_ssize_t pos, stop, per_message, fixed;
     unsigned long long base;
     double limit;
     int kind;
-    if (!PyArg_ParseTuple(args, "SnnKO!nndiOO:plain_lines", &block, &pos, &stop, &base,
+    if (!PyArg_ParseTuple(args, "SnnKO!nndiOO|O:plain_lines", &block, &pos, &stop, &base,
                           &PyDict_Type, &codes, &per_message, &fixed, &limit, &kind, &hash_int,
-                          &digest)) {
+                          &digest, &tool)) {
         return NULL;
     }
     const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(block);
@@ -895,6 +904,7 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
     Buffer normalized = {NULL, 0, 0};
     PyObject *stopped_roles = NULL, *result = NULL;
     Py_ssize_t taken = 0;
+    Chat *chat = NULL; /* for the lines scan_plain declines, when there is a `tool` */
 
     while (pos < stop) {
         const unsigned char *line = data + pos;
@@ -912,29 +922,70 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
             PyErr_NoMemory();
             goto fail;
         }
-        if (found == 0 || (double)(length + s.n_messages * per_message + fixed) > limit) {
-            break;
-        }
-        PyObject *roles = PyBytes_FromStringAndSize(s.roles, s.n_messages);
-        if (roles == NULL) {
-            goto fail;
-        }
-        PyObject *code_obj = PyDict_GetItemWithError(codes, roles); /* borrowed */
-        if (code_obj == NULL) {
-            if (PyErr_Occurred()) {
-                Py_DECREF(roles);
+        /* The line's canonical JSON, messages, and (not plain) prompt and target. */
+        const char *canonical;
+        Py_ssize_t canonical_len, n_messages;
+        const Buffer *prompt = NULL, *target = NULL;
+        long code;
+        if (found == 0) {
+            /* Not plain: a chat line whose shape `tool` gives a verdict on, or the caller's. */
+            if (tool == Py_None) {
+                break;
+            }
+            if (chat == NULL && (chat = chat_new()) == NULL) {
                 goto fail;
             }
-            stopped_roles = roles; /* no verdict yet: the caller learns it from this line */
-            break;
-        }
-        Py_DECREF(roles);
-        long code = PyLong_AsLong(code_obj);
-        if (code == -1 && PyErr_Occurred()) {
-            goto fail;
-        }
-        if (code < 0) {
-            break; /* roles whose lines always go the whole way */
+            int scanned = chat_scan(chat, line, length);
+            if (scanned < 0) {
+                goto fail;
+            }
+            if (scanned == 0) {
+                break;
+            }
+            chat_facts(chat, &canonical, &canonical_len, &n_messages, &prompt, &target);
+            if ((double)(length + n_messages * per_message + fixed) > limit) {
+                break;
+            }
+            PyObject *code_obj = chat_call(tool, chat);
+            if (code_obj == NULL) {
+                goto fail;
+            }
+            code = code_obj == Py_None ? -1 : PyLong_AsLong(code_obj);
+            Py_DECREF(code_obj);
+            if (code == -1 && PyErr_Occurred()) {
+                goto fail;
+            }
+            if (code < 0) {
+                break;
+            }
+        } else {
+            if ((double)(length + s.n_messages * per_message + fixed) > limit) {
+                break;
+            }
+            PyObject *roles = PyBytes_FromStringAndSize(s.roles, s.n_messages);
+            if (roles == NULL) {
+                goto fail;
+            }
+            PyObject *code_obj = PyDict_GetItemWithError(codes, roles); /* borrowed */
+            if (code_obj == NULL) {
+                if (PyErr_Occurred()) {
+                    Py_DECREF(roles);
+                    goto fail;
+                }
+                stopped_roles = roles; /* no verdict yet: the caller learns it from this line */
+                break;
+            }
+            Py_DECREF(roles);
+            code = PyLong_AsLong(code_obj);
+            if (code == -1 && PyErr_Occurred()) {
+                goto fail;
+            }
+            if (code < 0) {
+                break; /* roles whose lines always go the whole way */
+            }
+            canonical = s.canonical.data;
+            canonical_len = s.canonical.len;
+            n_messages = s.n_messages;
         }
         for (int c = 0; c < N_COLUMNS; c++) {
             if (!reserve(&columns[c], column_width[c])) {
@@ -942,7 +993,7 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
                 goto fail;
             }
         }
-        if (!reserve(&normalized, s.canonical.len) || !reserve(&flagged, 16)) {
+        if (!reserve(&normalized, canonical_len) || !reserve(&flagged, 16)) {
             PyErr_NoMemory();
             goto fail;
         }
@@ -961,16 +1012,21 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
         if (line_hash == (unsigned long long)-1 && PyErr_Occurred()) {
             goto fail;
         }
-        if (!put_digest(digest, s.canonical.data, s.canonical.len, &columns[COL_EXACT])) {
+        if (!put_digest(digest, canonical, canonical_len, &columns[COL_EXACT])) {
             goto fail;
         }
-        normalized.len = normalize_into((const unsigned char *)s.canonical.data,
-                                        s.canonical.len, (unsigned char *)normalized.data);
+        normalized.len = normalize_into((const unsigned char *)canonical, canonical_len,
+                                        (unsigned char *)normalized.data);
         if (!put_digest(digest, normalized.data, normalized.len, &columns[COL_NORM])) {
             goto fail;
         }
-        Py_ssize_t last = plain_last_assistant(&s);
-        if (last > 0) {
+        Py_ssize_t last = found ? plain_last_assistant(&s) : -1;
+        if (prompt != NULL) {
+            if (!put_digest(digest, prompt->data, prompt->len, &columns[COL_PROMPT]) ||
+                !put_digest(digest, target->data, target->len, &columns[COL_TARGET])) {
+                goto fail;
+            }
+        } else if (last > 0) {
             /* The prompt and target are written into the normalized buffer, which is free now
              * and at least as long as the canonical bytes they are cut from. */
             plain_write_prompt(&s, last, normalized.data);
@@ -990,7 +1046,7 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
         }
         PUT_VALUE(&columns[COL_KINDS], uint8_t, kind);
         PUT_VALUE(&columns[COL_FORMATS], uint8_t, code & 0xFF);
-        PUT_VALUE(&columns[COL_N_MESSAGES], uint32_t, s.n_messages);
+        PUT_VALUE(&columns[COL_N_MESSAGES], uint32_t, n_messages);
         PUT_VALUE(&columns[COL_N_IMAGES], uint32_t, 0);
         PUT_VALUE(&columns[COL_SIZES], uint64_t, length);
         PUT_VALUE(&columns[COL_TOKENS], int64_t, -1);
@@ -1034,6 +1090,7 @@ fail:
     PyMem_Free(flagged.data);
     PyMem_Free(normalized.data);
     plain_free(&s);
+    chat_free(chat);
     return result;
 }
 
@@ -1622,7 +1679,7 @@ typedef struct {
     Py_ssize_t n_nodes, cap_nodes;
     Py_ssize_t *kids;   /* children of each container, contiguous, in the line's order */
     Py_ssize_t *sorted; /* the same, objects' members sorted by key */
-    Py_ssize_t n_kids, cap_kids;
+    Py_ssize_t n_kids, cap_kids, cap_sorted;
     Py_ssize_t *pending; /* children of the open containers */
     Py_ssize_t n_pending, cap_pending;
     Buffer text; /* decoded strings and keys */
@@ -1930,8 +1987,8 @@ static int key_order(const JTree *t, Py_ssize_t a, Py_ssize_t b) {
 /* Every object's members sorted by key (insertion sort: objects are small, see
  * CHAT_MAX_MEMBERS) into t->sorted; 0 on a duplicate key or no memory. */
 static int j_sort(JTree *t) {
-    t->sorted = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(t->n_kids ? t->n_kids : 1));
-    if (t->sorted == NULL) {
+    if (!grow((void **)&t->sorted, &t->cap_sorted, t->n_kids ? t->n_kids : 1,
+              sizeof(Py_ssize_t))) {
         return 0;
     }
     memcpy(t->sorted, t->kids, sizeof(Py_ssize_t) * (size_t)t->n_kids);
@@ -2253,119 +2310,184 @@ static PyObject *buffer_bytes(const Buffer *b) {
     return PyBytes_FromStringAndSize(b->len ? b->data : "", b->len);
 }
 
-static PyObject *chat_line(PyObject *module, PyObject *arg) {
-    (void)module;
-    if (!PyBytes_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "chat_line() takes bytes");
-        return NULL;
+/* What chat_scan finds on a line; its buffers are kept from one line to the next. */
+struct Chat {
+    JTree t;
+    Buffer canonical, shape, prompt, target;
+    Shaper s;
+    Py_ssize_t n_messages;
+    int has_prompt;
+};
+
+static Chat *chat_new(void) {
+    Chat *c = PyMem_Calloc(1, sizeof(Chat));
+    if (c == NULL) {
+        PyErr_NoMemory();
     }
-    const unsigned char *line = (const unsigned char *)PyBytes_AS_STRING(arg);
-    Py_ssize_t size = PyBytes_GET_SIZE(arg);
+    return c;
+}
+
+static void chat_free(Chat *c) {
+    if (c == NULL) {
+        return;
+    }
+    jtree_free(&c->t);
+    PyMem_Free(c->canonical.data);
+    PyMem_Free(c->shape.data);
+    PyMem_Free(c->prompt.data);
+    PyMem_Free(c->target.data);
+    Py_XDECREF(c->s.arguments);
+    PyMem_Free(c);
+}
+
+/* Scans the line [line, line + size) into c: 1 when accepted, 0 when declined, -1 on an error
+ * (raised). */
+static int chat_scan(Chat *c, const unsigned char *line, Py_ssize_t size) {
     const unsigned char *end = line + size;
     if (size < 2 || line[0] != '{' || end[-1] != '}' ||
         contains((const char *)line, size, "image_url", 9)) {
-        Py_RETURN_NONE;
+        return 0;
     }
-    JTree t;
-    memset(&t, 0, sizeof t);
-    t.line = line;
-    Buffer canonical = {0}, shape = {0}, prompt = {0}, target = {0};
-    PyObject *result = NULL, *ids = NULL;
-    Shaper s = {&t, &shape, {0}, 0, NULL};
+    JTree *t = &c->t;
+    t->line = line;
+    t->n_nodes = t->n_kids = t->n_pending = 0;
+    t->text.len = 0;
+    c->canonical.len = c->shape.len = c->prompt.len = c->target.len = 0;
+    c->has_prompt = 0;
+    Py_XDECREF(c->s.arguments);
+    c->s = (Shaper){t, &c->shape, {0}, 0, PyList_New(0)};
+    if (c->s.arguments == NULL) {
+        return -1;
+    }
     Py_ssize_t root;
-    const unsigned char *after = j_value(&t, line, end, 0, &root);
-    if (PyErr_Occurred()) {
-        goto done;
+    const unsigned char *after = j_value(t, line, end, 0, &root);
+    if (after != end || !j_sort(t)) {
+        return 0;
     }
-    if (after != end || !j_sort(&t)) {
-        goto decline;
+    Py_ssize_t messages = member(t, root, "messages");
+    if (messages < 0 || t->nodes[messages].type != J_ARR) {
+        return 0;
     }
-    Py_ssize_t messages = member(&t, root, "messages");
-    if (messages < 0 || t.nodes[messages].type != J_ARR) {
-        goto decline;
-    }
-    if (!j_write(&t, root, &canonical, 1, 0)) {
-        goto fail;
+    if (!j_write(t, root, &c->canonical, 1, 0)) {
+        goto no_memory;
     }
     /* The prompt and target: the last assistant message and those before it. */
-    const JNode *msgs = &t.nodes[messages];
+    const JNode *msgs = &t->nodes[messages];
+    c->n_messages = msgs->len;
     Py_ssize_t last = -1;
     for (Py_ssize_t j = msgs->len - 1; j >= 0; j--) {
-        Py_ssize_t m = t.kids[msgs->off + j];
-        if (t.nodes[m].type == J_OBJ) {
-            Py_ssize_t role = member(&t, m, "role");
-            if (role >= 0 && str_is(&t, &t.nodes[role], "assistant")) {
+        Py_ssize_t m = t->kids[msgs->off + j];
+        if (t->nodes[m].type == J_OBJ) {
+            Py_ssize_t role = member(t, m, "role");
+            if (role >= 0 && str_is(t, &t->nodes[role], "assistant")) {
                 last = j;
                 break;
             }
         }
     }
     if (last > 0) {
-        if (!put_char(&prompt, '[')) {
-            goto fail;
+        if (!put_char(&c->prompt, '[')) {
+            goto no_memory;
         }
         for (Py_ssize_t j = 0; j < last; j++) {
-            if ((j && !put_char(&prompt, ',')) ||
-                !j_write(&t, t.kids[msgs->off + j], &prompt, 1, 1)) {
-                goto fail;
+            if ((j && !put_char(&c->prompt, ',')) ||
+                !j_write(t, t->kids[msgs->off + j], &c->prompt, 1, 1)) {
+                goto no_memory;
             }
         }
-        if (!put_char(&prompt, ']') || !j_write(&t, t.kids[msgs->off + last], &target, 1, 1)) {
-            goto fail;
+        if (!put_char(&c->prompt, ']') ||
+            !j_write(t, t->kids[msgs->off + last], &c->target, 1, 1)) {
+            goto no_memory;
         }
+        c->has_prompt = 1;
     }
-    s.arguments = PyList_New(0);
-    if (s.arguments == NULL) {
-        goto done;
+    if (!shape_object(&c->s, root, shape_top_member)) {
+        return PyErr_Occurred() ? -1 : 0;
     }
-    if (!shape_object(&s, root, shape_top_member)) {
-        if (PyErr_Occurred()) {
-            goto done;
-        }
-        goto decline;
-    }
-    ids = PyTuple_New(s.n_ids);
+    return 1;
+no_memory:
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* The ids (str) and arguments (bytes) of a scanned line, for the caller's checks. */
+static PyObject *chat_ids(const Chat *c) {
+    PyObject *ids = PyTuple_New(c->s.n_ids);
     if (ids == NULL) {
-        goto done;
+        return NULL;
     }
-    for (Py_ssize_t j = 0; j < s.n_ids; j++) {
-        const JNode *n = &t.nodes[s.ids[j]];
-        PyObject *id = PyUnicode_DecodeUTF8(t.text.data + n->off, n->len, "strict");
+    for (Py_ssize_t j = 0; j < c->s.n_ids; j++) {
+        const JNode *n = &c->t.nodes[c->s.ids[j]];
+        PyObject *id = PyUnicode_DecodeUTF8(c->t.text.data + n->off, n->len, "strict");
         if (id == NULL) {
-            goto done;
+            Py_DECREF(ids);
+            return NULL;
         }
         PyTuple_SET_ITEM(ids, j, id);
     }
-    PyObject *args_tuple = PyList_AsTuple(s.arguments);
-    if (args_tuple == NULL) {
-        goto done;
+    return ids;
+}
+
+static PyObject *chat_line(PyObject *module, PyObject *arg) {
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "chat_line() takes bytes");
+        return NULL;
     }
-    if (last > 0) {
-        result = Py_BuildValue("(NnNNNON)", buffer_bytes(&canonical), msgs->len,
-                               buffer_bytes(&prompt), buffer_bytes(&target), buffer_bytes(&shape),
-                               ids, args_tuple);
-    } else {
-        result = Py_BuildValue("(NnOONON)", buffer_bytes(&canonical), msgs->len, Py_None,
-                               Py_None, buffer_bytes(&shape), ids, args_tuple);
+    Chat *c = chat_new();
+    if (c == NULL) {
+        return NULL;
     }
-    goto done;
-fail:
-    if (!PyErr_Occurred()) {
-        PyErr_NoMemory();
+    PyObject *result = NULL;
+    int found = chat_scan(c, (const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
+    if (found == 0) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else if (found > 0) {
+        PyObject *ids = chat_ids(c);
+        PyObject *args = ids ? PyList_AsTuple(c->s.arguments) : NULL;
+        if (args != NULL) {
+            if (c->has_prompt) {
+                result = Py_BuildValue("(NnNNNNN)", buffer_bytes(&c->canonical), c->n_messages,
+                                       buffer_bytes(&c->prompt), buffer_bytes(&c->target),
+                                       buffer_bytes(&c->shape), ids, args);
+            } else {
+                result = Py_BuildValue("(NnOONNN)", buffer_bytes(&c->canonical), c->n_messages,
+                                       Py_None, Py_None, buffer_bytes(&c->shape), ids, args);
+            }
+        } else {
+            Py_XDECREF(ids);
+        }
     }
-    goto done;
-decline:
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    Py_XDECREF(ids);
-    Py_XDECREF(s.arguments);
-    jtree_free(&t);
-    PyMem_Free(canonical.data);
-    PyMem_Free(shape.data);
-    PyMem_Free(prompt.data);
-    PyMem_Free(target.data);
+    chat_free(c);
     return result;
+}
+
+/* tool(shape, ids, arguments) for a scanned line: its code (as plain_lines' codes) or None. */
+static PyObject *chat_call(PyObject *tool, Chat *c) {
+    PyObject *ids = chat_ids(c);
+    if (ids == NULL) {
+        return NULL;
+    }
+    PyObject *args = PyList_AsTuple(c->s.arguments);
+    PyObject *shape = buffer_bytes(&c->shape);
+    PyObject *code = NULL;
+    if (args != NULL && shape != NULL) {
+        code = PyObject_CallFunctionObjArgs(tool, shape, ids, args, NULL);
+    }
+    Py_DECREF(ids);
+    Py_XDECREF(args);
+    Py_XDECREF(shape);
+    return code;
+}
+
+static void chat_facts(const Chat *c, const char **canonical, Py_ssize_t *canonical_len,
+                       Py_ssize_t *n_messages, const Buffer **prompt, const Buffer **target) {
+    *canonical = c->canonical.data;
+    *canonical_len = c->canonical.len;
+    *n_messages = c->n_messages;
+    *prompt = c->has_prompt ? &c->prompt : NULL;
+    *target = c->has_prompt ? &c->target : NULL;
 }
 
 static PyMethodDef methods[] = {

@@ -197,13 +197,16 @@ class _LineSink:
         # of the line it stopped at for want of one, which add() is handed next.
         self.codes: dict[bytes, int] = {}
         self.learn: bytes | None = None
+        # Chat lines of remembered shapes are taken there too (ToolChatPath).
+        tool_path = analyzer.tool_path
+        self.tool = tool_path.line_code if tool_path.enabled else None
 
     def take_plain(self, block: bytes, pos: int, base: int, stop: int) -> int:
         """iter_lines' taker: the plain lines at ``pos`` whose roles have a verdict go
         straight into the columns (their results are the fast path's, computed in C)."""
         plain = self.analyzer.plain_path
         pos_after, taken, found, flags, roles = plain.take_lines(
-            block, pos, min(stop, len(block)), base, self.codes)
+            block, pos, min(stop, len(block)), base, self.codes, self.tool)
         if taken:
             columns, flagged = self.chunk.columns, self.chunk.flagged
             first = len(columns)

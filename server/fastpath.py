@@ -145,14 +145,15 @@ class PlainChatPath:
         return self._build(raw, verdict, canonical, roles, prompt, target)  # type: ignore[arg-type]
 
     def take_lines(self, block: bytes, pos: int, stop: int, base: int,
-                   codes: dict[bytes, int]) -> tuple[int, int, tuple[bytes, ...], bytes,
-                                                     bytes | None]:
+                   codes: dict[bytes, int], tool: Callable[..., int | None] | None = None
+                   ) -> tuple[int, int, tuple[bytes, ...], bytes, bytes | None]:
         """``_fastline.plain_lines``: the plain lines from ``pos`` whose roles have a code in
-        ``codes`` (``code_of``), as columns. Only for files read to check them (batch.py)."""
+        ``codes`` (``code_of``), and with ``tool`` (``ToolChatPath.line_code``) the other chat
+        lines it gives a code, as columns. Only for files read to check them (batch.py)."""
         assert _fastline is not None
         return _fastline.plain_lines(block, pos, stop, base, codes, self._bound_per_message,
                                      self._bound_fixed, float(self.limit), self._object,
-                                     _line_hash, self._key)
+                                     _line_hash, self._key, tool)
 
     def code_of(self, roles: bytes, intern: Callable[[tuple[Problem, ...]], int]) -> int | None:
         """What ``plain_lines`` needs of lines with these roles once their first line went the
