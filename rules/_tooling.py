@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from tunelint.context import ExampleContext
+from tunelint.quickschema import compile_check
 from tunelint.rules._chat import roles
 
 PREFERENCE_OUTPUT_KEYS = (
@@ -203,6 +204,21 @@ def validator(params: dict[str, Any]) -> Draft202012Validator | None:
         _VALIDATORS.clear()
     _VALIDATORS[key] = v
     return v
+
+
+# id(validator) -> (validator, its quick check or None): quickschema's closures per schema.
+_QUICK: dict[int, tuple[Draft202012Validator, Callable[[Any], bool] | None]] = {}
+
+
+def fits(v: Draft202012Validator, value: Any) -> bool:
+    """``v.is_valid(value)``, through quickschema's check of ``v.schema`` where it has one."""
+    hit = _QUICK.get(id(v))
+    if hit is None or hit[0] is not v:
+        if len(_QUICK) >= _CACHE_LIMIT:
+            _QUICK.clear()
+        hit = _QUICK[id(v)] = (v, compile_check(v.schema))
+    check = hit[1]
+    return check(value) if check is not None else bool(v.is_valid(value))
 
 
 def decode_arguments(text: str) -> tuple[Any, int, str]:

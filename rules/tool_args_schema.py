@@ -37,7 +37,7 @@ from tunelint.rules import CHAT, PREFERENCE, REINFORCEMENT, Problem, Rule, Sever
 
 from ._positions import span_in_string
 from ._schema_messages import Finding, dotted, findings, pointer_of
-from ._tooling import declared, decode_arguments, iter_calls, uses_tools, validator
+from ._tooling import declared, decode_arguments, fits, iter_calls, uses_tools, validator
 
 MAX_FINDINGS = 5
 
@@ -74,7 +74,9 @@ def check(ctx: ExampleContext, opts: dict[str, Any]) -> Iterator[Problem]:
         if hit is not None and hit[0] is v:
             found, more = hit[1], hit[2]
         else:
-            found, more = findings(v.iter_errors(value), limit=MAX_FINDINGS)
+            # Most arguments fit: a quick yes first, jsonschema's errors only for the others.
+            found, more = ([], 0) if fits(v, value) else findings(v.iter_errors(value),
+                                                                   limit=MAX_FINDINGS)
             if len(_RESULTS) >= 8192:
                 _RESULTS.clear()
             _RESULTS[key] = (v, found, more)

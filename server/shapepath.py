@@ -178,11 +178,16 @@ class ToolChatPath:
     def __init__(self, rules: RuleSet, shapes: ShapePath, limit: float, off: bool) -> None:
         from tunelint.engine import OBJECT, LineResult, line_key
         from tunelint.fastpath import AVAILABLE, _safe
+        from tunelint.lean import FORMAT_CODES
 
         self._result = LineResult
         self._object = OBJECT
         self._key = line_key
         self._shapes = shapes
+        self._chat_code = FORMAT_CODES.index(fm.CHAT)
+        from tunelint.rules._tooling import fits
+
+        self._fits = fits
         chat = rules.example.get(fm.CHAT, [])
         self.enabled = (
             AVAILABLE and not off and shapes.enabled and bool(chat)
@@ -208,10 +213,7 @@ class ToolChatPath:
         canonical, n_messages, prompt, target, shape, ids, arguments = found
         if fm.token_upper_bound(len(raw), n_messages, 0) > self.limit:
             return None
-        match = self._shapes._id_match
-        if ids and match is not None:
-            shape += b"".join(b"1" if match(i) else b"0" for i in ids)
-        key = xxhash.xxh3_128_digest(shape)
+        key = self._digest(shape, ids)
         if key not in self.verdicts:
             result = full(raw)
             if len(self.verdicts) < MAX_SHAPES:
@@ -223,9 +225,26 @@ class ToolChatPath:
             return None
         return self._build(raw, canonical, n_messages, prompt, target)
 
+    def line_code(self, shape: bytes, ids: tuple[str, ...], arguments: tuple[bytes, ...]
+                  ) -> int | None:
+        """``_fastline.plain_lines``' question on a chat line it scanned (within the token
+        limit): the code of its format (and no problems) when its shape is remembered and its
+        arguments fit, else None, and the line goes the whole way (where a new shape is
+        learnt)."""
+        validators = self.verdicts.get(self._digest(shape, ids))
+        if validators is None or not self._arguments_fit(arguments, validators):
+            return None
+        return self._chat_code
+
+    def _digest(self, shape: bytes, ids: tuple[str, ...]) -> bytes:
+        match = self._shapes._id_match
+        if ids and match is not None:
+            shape += b"".join(b"1" if match(i) else b"0" for i in ids)
+        return xxhash.xxh3_128_digest(shape)
+
     def _arguments_fit(self, arguments: tuple[bytes, ...], validators: tuple[Any, ...]) -> bool:
         """Whether tool-args-json and tool-args-schema find nothing in these arguments."""
-        valid = self._valid
+        valid, fits = self._valid, self._fits
         for text, v in zip(arguments, validators):
             try:
                 value = orjson.loads(text)
@@ -236,7 +255,7 @@ class ToolChatPath:
             if v is not None:
                 ok = valid.get((id(v), text))
                 if ok is None:
-                    ok = v.is_valid(value)
+                    ok = fits(v, value)
                     if len(valid) >= _VALID_CACHE_LIMIT:
                         valid.clear()
                     valid[(id(v), text)] = ok
