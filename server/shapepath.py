@@ -31,6 +31,7 @@ Tests compare both ways on generated tool lines whose masked parts are varied
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ from tunelint import formats as fm
 if TYPE_CHECKING:
     from tunelint.engine import ActiveRule, LineResult, RuleSet
     from tunelint.problems import Problem
+
+log = logging.getLogger(__name__)
 
 # Chat example rules whose verdict on a line is a function of its shape and the settings (each
 # was read for what it looks at: keys, types, roles, names, weights, tools, call ids compared
@@ -243,7 +246,16 @@ class ToolChatPath:
         return xxhash.xxh3_128_digest(shape)
 
     def _arguments_fit(self, arguments: tuple[bytes, ...], validators: tuple[Any, ...]) -> bool:
-        """Whether tool-args-json and tool-args-schema find nothing in these arguments."""
+        """Whether tool-args-json and tool-args-schema find nothing in these arguments (False
+        if checking them fails: the whole engine then reports what its rules make of them)."""
+        try:
+            return self._check_arguments(arguments, validators)
+        except Exception:  # noqa: BLE001 - a line goes the whole way rather than stop a check
+            log.debug("arguments check failed", exc_info=True)
+            return False
+
+    def _check_arguments(self, arguments: tuple[bytes, ...], validators: tuple[Any, ...]
+                         ) -> bool:
         valid, fits = self._valid, self._fits
         for text, v in zip(arguments, validators):
             try:
@@ -268,7 +280,11 @@ class ToolChatPath:
         if (result.format != fm.CHAT or result.problems or result.deferred
                 or result != self._build(raw, canonical, n_messages, prompt, target)):
             return None
-        return _validators(orjson.loads(raw))
+        try:
+            return _validators(orjson.loads(raw))
+        except Exception:  # noqa: BLE001 - the shape then always goes the whole way
+            log.debug("no validators for a shape", exc_info=True)
+            return None
 
     def _build(self, raw: bytes, canonical: bytes, n_messages: int, prompt: bytes | None,
                target: bytes | None) -> LineResult:

@@ -255,6 +255,20 @@ def test_a_finding_in_what_the_shape_masks_is_still_reported(line: bytes, code: 
     assert code in {p.code for p in got.problems}
 
 
+def test_a_failing_arguments_check_sends_the_line_the_whole_way() -> None:
+    shaped, whole = analyzers({}, tool_path=True)
+    assert shaped.tool_path.enabled
+    assert shaped.analyze_bytes(tool_line()) == whole.analyze_bytes(tool_line())
+
+    def broken(v: Any, value: Any) -> bool:
+        raise RuntimeError("a bug")
+
+    shaped.tool_path._fits = broken
+    for line in (tool_line("Cloudy."), tool_line(arguments='{"city": 3}')):
+        assert shaped.tool_path.line_code(*_fastline.chat_line(line)[4:]) is None
+        assert shaped.analyze_bytes(line) == whole.analyze_bytes(line)
+
+
 def test_ids_against_the_profiles_pattern_are_part_of_the_shape() -> None:
     shaped, whole = analyzers({"profile": "mistral"})
     good = tool_line(call_id="abcDEF123", answered="abcDEF123")
