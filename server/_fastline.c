@@ -875,18 +875,19 @@ static void chat_free(Chat *c);
 static int chat_scan(Chat *c, const unsigned char *line, Py_ssize_t size);
 static PyObject *chat_call(PyObject *tool, Chat *c);
 static void chat_facts(const Chat *c, const char **canonical, Py_ssize_t *canonical_len,
-                       Py_ssize_t *n_messages, const Buffer **prompt, const Buffer **target);
+                       Py_ssize_t *n_messages, Py_ssize_t *n_images, const Buffer **prompt,
+                       const Buffer **target);
 
 static PyObject *plain_lines(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *block, *codes, *hash_int, *digest, *tool = Py_None;
-    Py_ssize_t pos, stop, per_message, fixed;
+    Py_ssize_t pos, stop, per_message, fixed, per_image = 0;
     unsigned long long base;
     double limit;
     int kind;
-    if (!PyArg_ParseTuple(args, "SnnKO!nndiOO|O:plain_lines", &block, &pos, &stop, &base,
+    if (!PyArg_ParseTuple(args, "SnnKO!nndiOO|On:plain_lines", &block, &pos, &stop, &base,
                           &PyDict_Type, &codes, &per_message, &fixed, &limit, &kind, &hash_int,
-                          &digest, &tool)) {
+                          &digest, &tool, &per_image)) {
         return NULL;
     }
     const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(block);
@@ -924,7 +925,7 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
         }
         /* The line's canonical JSON, messages, and (not plain) prompt and target. */
         const char *canonical;
-        Py_ssize_t canonical_len, n_messages;
+        Py_ssize_t canonical_len, n_messages, n_images = 0;
         const Buffer *prompt = NULL, *target = NULL;
         long code;
         if (found == 0) {
@@ -942,8 +943,10 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
             if (scanned == 0) {
                 break;
             }
-            chat_facts(chat, &canonical, &canonical_len, &n_messages, &prompt, &target);
-            if ((double)(length + n_messages * per_message + fixed) > limit) {
+            chat_facts(chat, &canonical, &canonical_len, &n_messages, &n_images, &prompt,
+                       &target);
+            if ((double)(length + n_messages * per_message + n_images * per_image + fixed) >
+                limit) {
                 break;
             }
             PyObject *code_obj = chat_call(tool, chat);
@@ -1047,7 +1050,7 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
         PUT_VALUE(&columns[COL_KINDS], uint8_t, kind);
         PUT_VALUE(&columns[COL_FORMATS], uint8_t, code & 0xFF);
         PUT_VALUE(&columns[COL_N_MESSAGES], uint32_t, n_messages);
-        PUT_VALUE(&columns[COL_N_IMAGES], uint32_t, 0);
+        PUT_VALUE(&columns[COL_N_IMAGES], uint32_t, n_images);
         PUT_VALUE(&columns[COL_SIZES], uint64_t, length);
         PUT_VALUE(&columns[COL_TOKENS], int64_t, -1);
         PUT_VALUE(&columns[COL_ENDINGS], uint8_t, ending);
@@ -1634,15 +1637,15 @@ done:
  * - shape: the line in its own key order with what ShapePath.key masks replaced by markers
  *   that no JSON text contains (a control byte): each message's content string and each text
  *   part's text by its class (empty, whitespace, text), each tool call id and tool_call_id by
- *   the order it first appears in, each tool call's arguments string by a marker. The ids (for
- *   the id pattern) and the arguments (for the rules that read them) are returned beside it.
+ *   the order it first appears in, each tool call's arguments string and each image part's
+ *   http(s) URL by a marker. The ids (for the id pattern) and the arguments (for the rules that
+ *   read them) are returned beside it, and the number of images (formats.count_images).
  *
  * Declined (None), for the whole engine to decide: anything but one object with a "messages"
  * array, whitespace around the line, numbers other than integers of up to 18 digits, a key
  * written with an escape, a duplicate key, invalid UTF-8 or a lone surrogate, a control
- * character other than tab, line feed and carriage return, "<|" in any string, "image_url"
- * anywhere in the line, nesting deeper than CHAT_MAX_DEPTH or an object with more than
- * CHAT_MAX_MEMBERS members. */
+ * character other than tab, line feed and carriage return, "<|" in any string, nesting
+ * deeper than CHAT_MAX_DEPTH or an object with more than CHAT_MAX_MEMBERS members. */
 
 /* Whether [h, h + n) holds the m >= 1 bytes of `needle` (memmem is not everywhere). */
 static int contains(const char *h, Py_ssize_t n, const char *needle, Py_ssize_t m) {
@@ -1684,6 +1687,7 @@ typedef struct {
     Py_ssize_t n_pending, cap_pending;
     Buffer text; /* decoded strings and keys */
     const unsigned char *line;
+    Py_ssize_t line_size;
 } JTree;
 
 static void jtree_free(JTree *t) {
@@ -2236,7 +2240,40 @@ static int shape_array(Shaper *s, Py_ssize_t arr, MemberShaper each) {
     return put_char(s->b, ']');
 }
 
-/* A "type": "text" part's text. */
+/* Whether a string starts with http:// or https://, letters in any case (image-format's
+ * test: url[:8].lower()). */
+static int is_http_url(const JTree *t, const JNode *n) {
+    static const char http[] = "http://", https[] = "https://";
+    const char *v = t->text.data + n->off;
+    if (n->type != J_STR) {
+        return 0;
+    }
+    for (int w = 0; w < 2; w++) {
+        const char *prefix = w ? https : http;
+        Py_ssize_t len = (Py_ssize_t)strlen(prefix), i = 0;
+        while (i < len && i < n->len && (char)(v[i] | (v[i] >= 'A' && v[i] <= 'Z' ? 0x20 : 0))
+                                            == prefix[i]) {
+            i++;
+        }
+        if (i == len) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* An image part's http(s) URL. */
+static int shape_image_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
+    (void)obj;
+    const JTree *t = s->t;
+    const JNode *n = &t->nodes[k];
+    if (key_is(t, n, "url") && is_http_url(t, n)) {
+        return put_marker(s->b, 'u', 0);
+    }
+    return shape_verbatim(s, k);
+}
+
+/* A "type": "text" part's text, a "type": "image_url" part's http(s) URL. */
 static int shape_part_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
     const JTree *t = s->t;
     const JNode *n = &t->nodes[k];
@@ -2245,8 +2282,29 @@ static int shape_part_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
         if (type >= 0 && str_is(t, &t->nodes[type], "text")) {
             return put_marker(s->b, 'c', n->text_class);
         }
+    } else if (key_is(t, n, "image_url") && n->type == J_OBJ) {
+        Py_ssize_t type = member(t, obj, "type");
+        if (type >= 0 && str_is(t, &t->nodes[type], "image_url")) {
+            return shape_object(s, k, shape_image_member);
+        }
     }
     return shape_verbatim(s, k);
+}
+
+/* formats.count_images: objects anywhere with "type": "image_url", when the line has those
+ * bytes (the engine looks for them before it counts). */
+static Py_ssize_t count_images(const JTree *t) {
+    if (!contains((const char *)t->line, t->line_size, "image_url", 9)) {
+        return 0;
+    }
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < t->n_nodes; i++) {
+        if (t->nodes[i].type == J_OBJ) {
+            Py_ssize_t type = member(t, i, "type");
+            n += type >= 0 && str_is(t, &t->nodes[type], "image_url");
+        }
+    }
+    return n;
 }
 
 static int shape_function_member(Shaper *s, Py_ssize_t obj, Py_ssize_t k) {
@@ -2315,7 +2373,7 @@ struct Chat {
     JTree t;
     Buffer canonical, shape, prompt, target;
     Shaper s;
-    Py_ssize_t n_messages;
+    Py_ssize_t n_messages, n_images;
     int has_prompt;
 };
 
@@ -2344,12 +2402,12 @@ static void chat_free(Chat *c) {
  * (raised). */
 static int chat_scan(Chat *c, const unsigned char *line, Py_ssize_t size) {
     const unsigned char *end = line + size;
-    if (size < 2 || line[0] != '{' || end[-1] != '}' ||
-        contains((const char *)line, size, "image_url", 9)) {
+    if (size < 2 || line[0] != '{' || end[-1] != '}') {
         return 0;
     }
     JTree *t = &c->t;
     t->line = line;
+    t->line_size = size;
     t->n_nodes = t->n_kids = t->n_pending = 0;
     t->text.len = 0;
     c->canonical.len = c->shape.len = c->prompt.len = c->target.len = 0;
@@ -2404,6 +2462,7 @@ static int chat_scan(Chat *c, const unsigned char *line, Py_ssize_t size) {
     if (!shape_object(&c->s, root, shape_top_member)) {
         return PyErr_Occurred() ? -1 : 0;
     }
+    c->n_images = count_images(t);
     return 1;
 no_memory:
     PyErr_NoMemory();
@@ -2448,12 +2507,14 @@ static PyObject *chat_line(PyObject *module, PyObject *arg) {
         PyObject *args = ids ? PyList_AsTuple(c->s.arguments) : NULL;
         if (args != NULL) {
             if (c->has_prompt) {
-                result = Py_BuildValue("(NnNNNNN)", buffer_bytes(&c->canonical), c->n_messages,
-                                       buffer_bytes(&c->prompt), buffer_bytes(&c->target),
-                                       buffer_bytes(&c->shape), ids, args);
+                result = Py_BuildValue("(NnnNNNNN)", buffer_bytes(&c->canonical), c->n_messages,
+                                       c->n_images, buffer_bytes(&c->prompt),
+                                       buffer_bytes(&c->target), buffer_bytes(&c->shape), ids,
+                                       args);
             } else {
-                result = Py_BuildValue("(NnOONNN)", buffer_bytes(&c->canonical), c->n_messages,
-                                       Py_None, Py_None, buffer_bytes(&c->shape), ids, args);
+                result = Py_BuildValue("(NnnOONNN)", buffer_bytes(&c->canonical), c->n_messages,
+                                       c->n_images, Py_None, Py_None, buffer_bytes(&c->shape),
+                                       ids, args);
             }
         } else {
             Py_XDECREF(ids);
@@ -2482,10 +2543,12 @@ static PyObject *chat_call(PyObject *tool, Chat *c) {
 }
 
 static void chat_facts(const Chat *c, const char **canonical, Py_ssize_t *canonical_len,
-                       Py_ssize_t *n_messages, const Buffer **prompt, const Buffer **target) {
+                       Py_ssize_t *n_messages, Py_ssize_t *n_images, const Buffer **prompt,
+                       const Buffer **target) {
     *canonical = c->canonical.data;
     *canonical_len = c->canonical.len;
     *n_messages = c->n_messages;
+    *n_images = c->n_images;
     *prompt = c->has_prompt ? &c->prompt : NULL;
     *target = c->has_prompt ? &c->target : NULL;
 }
@@ -2495,7 +2558,8 @@ static PyMethodDef methods[] = {
      "(canonical, roles, prompt, target) of a plain chat line, or None (see the module doc)."},
     {"normalize", normalize, METH_O, "formats.normalized of canonical JSON, in one pass."},
     {"chat_line", chat_line, METH_O,
-     "(canonical, messages, prompt, target, shape, ids, arguments) of a chat line, or None "
+     "(canonical, messages, images, prompt, target, shape, ids, arguments) of a chat line, or "
+     "None "
      "(see above)."},
     {"plain_lines", plain_lines, METH_VARARGS,
      "(position, lines taken, their columns, their flagged lines, roles without a code or None) "

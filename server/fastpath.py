@@ -111,6 +111,7 @@ class PlainChatPath:
         # _fastline.plain_lines.
         self._bound_fixed = fm.token_upper_bound(0, 0, 0)
         self._bound_per_message = fm.token_upper_bound(0, 1, 0) - self._bound_fixed
+        self._bound_per_image = fm.token_upper_bound(0, 0, 1) - self._bound_fixed
         # Roles (one letter a message) -> the format and the problems of a line with them (a
         # function of the roles, like every verdict here), or None when the first such line's
         # result could not be rebuilt from them (those always go the whole way).
@@ -153,7 +154,7 @@ class PlainChatPath:
         assert _fastline is not None
         return _fastline.plain_lines(block, pos, stop, base, codes, self._bound_per_message,
                                      self._bound_fixed, float(self.limit), self._object,
-                                     _line_hash, self._key, tool)
+                                     _line_hash, self._key, tool, self._bound_per_image)
 
     def code_of(self, roles: bytes, intern: Callable[[tuple[Problem, ...]], int]) -> int | None:
         """What ``plain_lines`` needs of lines with these roles once their first line went the

@@ -12,9 +12,12 @@ parsed example with
   first names it (equal ids stay equal, different ids different) and, when tool-call-shape has an
   ``id_pattern``, whether the id matches it;
 - each tool call's ``arguments`` string replaced by a marker;
+- each image part's ``image_url.url`` that is an http(s) link replaced by a marker (image-format
+  reads no more of it than that it is one; data URLs are kept);
 
 and everything else (keys and their order, roles, names, weights, tools, other values) kept as
-it is. Lines with images are not shaped (their URLs are large and never repeat).
+it is. Here lines with images are not shaped (data URLs are large and never repeat); the
+compiled ToolChatPath below shapes them the same way.
 
 The rules in ``SHAPE_CACHED`` read nothing of a line but what its shape keeps, the classes
 above and the settings, so on two lines of the same shape they find nothing on both or on
@@ -63,17 +66,27 @@ SHAPE_CACHED = frozenset({
 # Shapes remembered per analyzer: a dataset has few; past this, lines just run every rule.
 MAX_SHAPES = 50_000
 
-_EMPTY, _BLANK, _TEXT, _ARGUMENTS = "", " ", "t", "a"
+_EMPTY, _BLANK, _TEXT, _ARGUMENTS, _URL = "", " ", "t", "a", "u"
 
 
 def _text_class(text: str) -> str:
     return _EMPTY if not text else _BLANK if text.isspace() else _TEXT
 
 
+def _is_http(url: Any) -> bool:
+    return type(url) is str and url[:8].lower().startswith(("http://", "https://"))
+
+
 def _part(part: Any) -> Any:
     if type(part) is dict and part.get("type") == "text" and type(part.get("text")) is str:
         masked = dict(part)
         masked["text"] = _text_class(part["text"])
+        return masked
+    if (type(part) is dict and part.get("type") == "image_url"
+            and type(image := part.get("image_url")) is dict and _is_http(image.get("url"))):
+        masked, masked_image = dict(part), dict(image)
+        masked_image["url"] = _URL
+        masked["image_url"] = masked_image
         return masked
     return part
 
@@ -213,20 +226,20 @@ class ToolChatPath:
         found = _fastline.chat_line(raw)
         if found is None:
             return None
-        canonical, n_messages, prompt, target, shape, ids, arguments = found
-        if fm.token_upper_bound(len(raw), n_messages, 0) > self.limit:
+        canonical, n_messages, n_images, prompt, target, shape, ids, arguments = found
+        if fm.token_upper_bound(len(raw), n_messages, n_images) > self.limit:
             return None
         key = self._digest(shape, ids)
         if key not in self.verdicts:
             result = full(raw)
             if len(self.verdicts) < MAX_SHAPES:
-                self.verdicts[key] = self._learn(raw, result, canonical, n_messages, prompt,
-                                                 target)
+                self.verdicts[key] = self._learn(raw, result, canonical, n_messages, n_images,
+                                                 prompt, target)
             return result
         validators = self.verdicts[key]
         if validators is None or not self._arguments_fit(arguments, validators):
             return None
-        return self._build(raw, canonical, n_messages, prompt, target)
+        return self._build(raw, canonical, n_messages, n_images, prompt, target)
 
     def line_code(self, shape: bytes, ids: tuple[str, ...], arguments: tuple[bytes, ...]
                   ) -> int | None:
@@ -276,9 +289,10 @@ class ToolChatPath:
         return True
 
     def _learn(self, raw: bytes, result: LineResult, canonical: bytes, n_messages: int,
-               prompt: bytes | None, target: bytes | None) -> tuple[Any, ...] | None:
+               n_images: int, prompt: bytes | None, target: bytes | None
+               ) -> tuple[Any, ...] | None:
         if (result.format != fm.CHAT or result.problems or result.deferred
-                or result != self._build(raw, canonical, n_messages, prompt, target)):
+                or result != self._build(raw, canonical, n_messages, n_images, prompt, target)):
             return None
         try:
             return _validators(orjson.loads(raw))
@@ -286,12 +300,13 @@ class ToolChatPath:
             log.debug("no validators for a shape", exc_info=True)
             return None
 
-    def _build(self, raw: bytes, canonical: bytes, n_messages: int, prompt: bytes | None,
-               target: bytes | None) -> LineResult:
+    def _build(self, raw: bytes, canonical: bytes, n_messages: int, n_images: int,
+               prompt: bytes | None, target: bytes | None) -> LineResult:
         key = self._key
         result = self._result(
             kind=self._object, format=fm.CHAT, size=len(raw), n_messages=n_messages,
-            exact_key=key(canonical), norm_key=key(fm.normalized(canonical)))
+            n_images=n_images, exact_key=key(canonical),
+            norm_key=key(fm.normalized(canonical)))
         if prompt is not None and target is not None:
             result.prompt_key = key(prompt)
             result.target_key = key(target)

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.skipif(_fastline is None, reason="built without the C e
 
 KEYS = ["role", "content", "id", "weight", "tool_call_id", "name", "type", "text", "a", "B",
         "é", "", "function", "arguments", "tool_calls"]
+URLS = ["https://a.example/x.png", "http://b.example/y.jpg", "HTTP://C.example/z", "http:/",
+        "ftp://d.example/w.png", "data:image/png;base64,iVBORw0KGgo=", "https:/"]
 WORDS = ["", " ", "\n", "\u3000", "assistant", "user", "text", "tool", "x\"y\\z", "日本語",
          "\u2028", "a\tb", "<", "|", "call_1", "bob"]
 
@@ -38,9 +40,18 @@ def examples(strings: st.SearchStrategy[str], floats: bool) -> st.SearchStrategy
         lambda inner: st.one_of(st.lists(inner, max_size=4),
                                 st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)),
         max_leaves=20)
+    parts = st.lists(st.one_of(
+        st.fixed_dictionaries({"type": st.just("text"), "text": strings}),
+        st.fixed_dictionaries({"type": st.sampled_from(["image_url", "text"]), "image_url":
+                               st.one_of(st.fixed_dictionaries(
+                                   {"url": st.one_of(strings, st.sampled_from(URLS))},
+                                   optional={"detail": st.sampled_from(["low", "bad"])}),
+                                   strings)}),
+        values), max_size=3)
     message = st.fixed_dictionaries(
         {"role": st.sampled_from(["user", "assistant", "system", "tool", "bogus"])},
-        optional={"content": st.one_of(strings, values), "weight": st.sampled_from([0, 1, 2]),
+        optional={"content": st.one_of(strings, values, parts),
+                  "weight": st.sampled_from([0, 1, 2]),
                   "tool_calls": st.lists(st.fixed_dictionaries(
                       {"id": strings, "type": st.just("function"),
                        "function": st.fixed_dictionaries({"name": strings,
@@ -119,16 +130,16 @@ def test_what_chat_line_writes_is_what_the_engine_writes(obj: dict[str, Any], se
     must_decline = (has_float(parsed) or any("<|" in s for s in strings)
                     or any("\\" in json.dumps(k, ensure_ascii=ascii_only)
                            for k in keys_of(parsed))
-                    or b"image_url" in raw
                     or any(ord(c) < 0x20 and c not in "\n\r\t" for s in strings for c in s)
                     or any("\ud800" <= c <= "\udfff" for s in strings for c in s))
     if must_decline:
         assert found is None
         return
     assert found is not None, raw
-    canonical, n_messages, prompt, target, _shape, _ids, _arguments = found
+    canonical, n_messages, n_images, prompt, target, _shape, _ids, _arguments = found
     assert canonical == orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
     assert n_messages == len(parsed["messages"])
+    assert n_images == (fm.count_images(parsed) if b"image_url" in raw else 0)
     pt = fm.prompt_and_target(parsed, fm.CHAT, raw.decode())
     assert (prompt, target) == (pt if pt is not None else (None, None))
 
@@ -147,7 +158,6 @@ def test_what_chat_line_writes_is_what_the_engine_writes(obj: dict[str, Any], se
     b'{"messages": ["\\u003c|endoftext|>"]}',  # a special token, spelt with an escape
     b'{"messages": "not a list"}',
     b'{"prompt": "p", "completion": "c"}',
-    b'{"messages": [{"content": [{"type": "image_url"}]}]}',
     b'{"messages": [' + b"[" * 70 + b"]" * 70 + b"]}",  # deeper than 64
     b'{"messages": ["\xff"]}',  # invalid UTF-8
     b'{"messages": [tru]}',
@@ -162,14 +172,37 @@ def test_an_accepted_line() -> None:
             b' "weight": 1, "tool_calls": [{"id": "qq7", "type": "function", "function": '
             b'{"name": "f", "arguments": "{\\"x\\": 1}"}}]}, {"role": "tool", "tool_call_id": '
             b'"qq7", "content": " "}, {"role": "assistant", "content": "-0", "n": -0}]}')
-    canonical, n, prompt, target, shape, ids, arguments = _fastline.chat_line(line)
+    canonical, n, images, prompt, target, shape, ids, arguments = _fastline.chat_line(line)
     assert canonical == orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS)
-    assert n == 4 and ids == ("qq7",) and arguments == (b'{"x": 1}',)
+    assert n == 4 and images == 0 and ids == ("qq7",) and arguments == (b'{"x": 1}',)
     assert target == b'{"content":"-0","n":0,"role":"assistant"}'
     assert b'"weight"' not in prompt and b'"id"' not in prompt and b'"qq7"' not in prompt
     assert b"Hi" not in shape and b"qq7" not in shape and b'"x"' not in shape
     # Three content classes: text, whitespace only, text again.
     assert shape.count(b"\x01c2") == 2 and shape.count(b"\x01c1") == 1
+
+
+def test_image_parts() -> None:
+    line = (b'{"messages": [{"role": "user", "content": [{"type": "text", "text": "What?"}, '
+            b'{"type": "image_url", "image_url": {"url": "HTTPS://x.example/a.png", '
+            b'"detail": "low"}}, {"type": "image_url", "image_url": {"url": '
+            b'"data:image/png;base64,iVBORw0KGgo="}}]}, {"role": "assistant", "content": "A."}]}')
+    found = _fastline.chat_line(line)
+    assert found is not None
+    assert found[2] == 2  # images
+    shape = found[5]
+    # An http(s) link is masked; a data URL is kept (image-format reads it); detail is kept.
+    assert b"x.example" not in shape and b"\x01u0" in shape
+    assert b"data:image/png;base64,iVBORw0KGgo=" in shape and b'"low"' in shape
+    # The engine counts images only where the line spells "image_url": a type written with an
+    # escape, and no image_url key, is none.
+    escaped = (b'{"messages": [{"role": "user", "content": [{"type": "image\\u005furl"}]}, '
+               b'{"role": "assistant", "content": "A."}]}')
+    assert fm.count_images(orjson.loads(escaped)) == 1 and b"image_url" not in escaped
+    assert _fastline.chat_line(escaped)[2] == 0
+    spelt = escaped.replace(b'"type": "image\\u005furl"', b'"type": "image\\u005furl", '
+                            b'"image_url": {"url": "https://x.example/b.png"}')
+    assert _fastline.chat_line(spelt)[2] == 1
 
 
 def test_the_shape_is_at_least_as_fine_as_the_engines() -> None:
@@ -184,7 +217,7 @@ def test_the_shape_is_at_least_as_fine_as_the_engines() -> None:
             continue
         match = analyzer.shape_path._id_match
         assert match is not None
-        key = found[4] + b"".join(b"1" if match(i) else b"0" for i in found[5])
+        key = found[5] + b"".join(b"1" if match(i) else b"0" for i in found[6])
         groups[key].add(analyzer.shape_path.key(orjson.loads(raw)))
     assert len(groups) > 50
     assert sum(len(g) for g in groups.values()) == len(groups)
@@ -212,7 +245,7 @@ def digest(analyzer: Analyzer, raw: bytes) -> bytes | None:
     if found is None:
         return None
     match = analyzer.shape_path._id_match
-    return found[4] + (b"".join(b"1" if match(i) else b"0" for i in found[5]) if match else b"")
+    return found[5] + (b"".join(b"1" if match(i) else b"0" for i in found[6]) if match else b"")
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -21,6 +21,7 @@ from tunelint.fastpath import _fastline
 
 SETTINGS: list[dict[str, Any]] = [
     {},
+    {"rules": {"image-format": {"allow_http_urls": False}}},
     {"profile": "mistral"},  # tool call ids must match a pattern
     {"profile": "together"},
     {"extend-select": ["system-missing"]},
@@ -63,6 +64,12 @@ ARGUMENTS = (['{"city": "Paris"}', '{"city": "Oslo", "unit": "c"}', '{"city": "R
               '"{\\"city\\": \\"Oslo\\"}"', "[1]", "", "null"])
 
 
+URLS = (["https://img.example/a.png", "http://img.example/b.jpg", "HTTPS://IMG.EXAMPLE/C.WEBP"],
+        ["ftp://img.example/d.png", "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+         "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
+         "https:/img.example/e.png", "", "img.example/f.png"])
+
+
 def draw(rng: random.Random, pools: tuple[list[str], list[str]]) -> str:
     return rng.choice(pools[rng.random() < 0.15])
 
@@ -83,8 +90,16 @@ def random_template(rng: random.Random) -> dict[str, Any]:
         messages.append({"role": rng.choice(["system", "developer"]), "content": Slot("text")})
     slot = 0
     for _turn in range(rng.randint(1, 2)):
-        messages.append({"role": "user", "content": (
-            [{"type": "text", "text": Slot("text")}] if rarely(rng) else Slot("text"))})
+        content: Any = Slot("text")
+        if rarely(rng):
+            content = [{"type": "text", "text": Slot("text")}]
+        elif rng.random() < 0.1:  # an image, its URL drawn for each copy
+            image: dict[str, Any] = {"url": Slot("url")}
+            if rng.random() < 0.5:
+                image["detail"] = rng.choice(["low", "high", "auto", "huge"])
+            content = [{"type": "text", "text": Slot("text")},
+                       {"type": "image_url", "image_url": image}]
+        messages.append({"role": "user" if not rarely(rng) else "assistant", "content": content})
         calls: list[Any] = []
         for _ in range(rng.choice([0, 1, 1, 2])):
             call: dict[str, Any] = {"id": Slot("id", slot), "type": "function", "function": {
@@ -141,6 +156,8 @@ def fill(value: Any, rng: random.Random, ids: dict[int, str]) -> Any:
             return draw(rng, TEXTS)
         if value.kind == "arguments":
             return draw(rng, ARGUMENTS)
+        if value.kind == "url":
+            return draw(rng, URLS)
         if value.index not in ids:
             ids[value.index] = draw(rng, IDS)
         return ids[value.index]
@@ -265,7 +282,7 @@ def test_a_failing_arguments_check_sends_the_line_the_whole_way() -> None:
 
     shaped.tool_path._fits = broken
     for line in (tool_line("Cloudy."), tool_line(arguments='{"city": 3}')):
-        assert shaped.tool_path.line_code(*_fastline.chat_line(line)[4:]) is None
+        assert shaped.tool_path.line_code(*_fastline.chat_line(line)[5:]) is None
         assert shaped.analyze_bytes(line) == whole.analyze_bytes(line)
 
 
