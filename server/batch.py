@@ -54,9 +54,9 @@ RANGE_BYTES = 8 << 20
 RANGE_LINES = 32_000
 RANGE_MIN_BYTES = 1 << 20
 # A worker gives its free heap back after a range only past this (see release_free_memory_over).
-TRIM_FREE_BYTES = 32 << 20
+TRIM_FREE_BYTES = 8 << 20
 # Blocks a worker takes from its heap, reused (keep_blocks_for_reuse): a block read, and more.
-WORKER_HEAP_BLOCK = 16 << 20
+WORKER_HEAP_BLOCK = 9 << 20
 CACHE_DIR = ".tunelint_cache"
 CACHE_FORMAT = 5  # 3: 8-byte keys; 4: problems by row, shared (FlaggedLines); 5: their rows raw
 

@@ -15,7 +15,9 @@ import pytest
 from helpers import FIXTURES, IN_CI, file_lines, fixture_files, real_dataset_files, shared_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_shapepath import copies
 
+from tunelint import batch as _batch
 from tunelint import fastpath
 from tunelint import formats as fm
 from tunelint.config import settings_from_mapping
@@ -408,13 +410,25 @@ def test_compiled_locate_declines_deep_nesting() -> None:
 
 # --- plain_lines: runs of plain lines straight into the check's columns --------------------
 
+_BATCH_ANALYZER = _batch._analyzer
+
 def chunk_facts(path: Path, options: dict[str, Any], plain_lines: bool,
-                monkeypatch: pytest.MonkeyPatch, ranges: int = 1) -> list[Any]:
+                monkeypatch: pytest.MonkeyPatch, ranges: int = 1, whole: bool = False
+                ) -> list[Any]:
     """Everything ``tunelint check``'s ranges keep of a file: the columns and each flagged line's
-    problems, range by range."""
+    problems, range by range (``whole``: with no fast path and no shapes at all)."""
     from tunelint import batch
 
     monkeypatch.setattr(batch, "PLAIN_LINES", plain_lines)
+    analyzer = _BATCH_ANALYZER  # not an earlier call's patch
+
+    def without_fast_paths(*args: Any) -> Analyzer:
+        found = analyzer(*args)
+        found.plain_path.formats = frozenset()
+        found.shape_path.enabled = found.tool_path.enabled = False
+        return found
+
+    monkeypatch.setattr(batch, "_analyzer", without_fast_paths if whole else analyzer)
     s = settings_from_mapping(options)
     size = path.stat().st_size
     facts: list[Any] = []
@@ -429,9 +443,11 @@ def chunk_facts(path: Path, options: dict[str, Any], plain_lines: bool,
 
 def assert_same_columns(path: Path, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
                         ranges: int = 1) -> None:
-    want = chunk_facts(path, options, False, monkeypatch, ranges)
-    got = chunk_facts(path, options, True, monkeypatch, ranges)
-    assert got == want, (path, options)
+    """plain_lines (with the chat lines of remembered shapes), the fast paths line by line, and
+    the whole engine write the same columns and problems."""
+    want = chunk_facts(path, options, False, monkeypatch, ranges, whole=True)
+    assert chunk_facts(path, options, False, monkeypatch, ranges) == want, (path, options)
+    assert chunk_facts(path, options, True, monkeypatch, ranges) == want, (path, options)
 
 
 NICE_CONTENT = st.text(st.sampled_from(list("ab AB\t\n\"\\/é😀<|\u3000")), min_size=1,
@@ -453,6 +469,8 @@ def plain_lines(draw: st.DrawFn) -> list[bytes]:
                 m["weight"] = draw(st.sampled_from([0, 1, 0.0, 1.0]))
             msgs.append(m)
         out.append(write({"messages": msgs}, draw(st.integers(0, 6)), rng))
+    # Lines with tools, names, parts and images, in a few shapes (ToolChatPath's).
+    out += copies(rng, draw(st.integers(0, 3)), 4)
     rng.shuffle(out)
     return out
 
