@@ -1097,6 +1097,83 @@ fail:
     return result;
 }
 
+static PyObject *buffer_bytes(const Buffer *b);
+
+/* ---- scan_lines: the line table of a file the results cache knows -----------------------
+ *
+ * batch._scan_lines' loop over a block: for each whole line from `pos` (one that ends in the
+ * block), its hash (hash_int of its bytes without the line end), offset, length and line end
+ * (1: LF, 2: CRLF), as the native arrays of lean.Columns. Stops early, saying so, at a line
+ * with a carriage return of its own (the in-memory path reads those files). */
+static PyObject *scan_lines(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *block, *hash_int;
+    Py_ssize_t pos;
+    unsigned long long base;
+    if (!PyArg_ParseTuple(args, "SnKO:scan_lines", &block, &pos, &base, &hash_int)) {
+        return NULL;
+    }
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(block);
+    Py_ssize_t size = PyBytes_GET_SIZE(block);
+    if (pos < 0 || pos > size) {
+        PyErr_SetString(PyExc_ValueError, "scan_lines(): need 0 <= pos <= len(block)");
+        return NULL;
+    }
+    Buffer hashes = {0}, offsets = {0}, lengths = {0}, endings = {0};
+    PyObject *result = NULL;
+    int lone_cr = 0;
+    while (pos < size) {
+        const unsigned char *line = data + pos;
+        const unsigned char *nl = memchr(line, '\n', (size_t)(size - pos));
+        if (nl == NULL) {
+            break;
+        }
+        Py_ssize_t length = nl - line;
+        uint8_t ending = 1;
+        if (length > 0 && line[length - 1] == '\r') {
+            length--;
+            ending = 2;
+        }
+        if (memchr(line, '\r', (size_t)length) != NULL) {
+            lone_cr = 1;
+            break;
+        }
+        if (!reserve(&hashes, 8) || !reserve(&offsets, 8) || !reserve(&lengths, 8) ||
+            !reserve(&endings, 1)) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        PyObject *view = PyMemoryView_FromMemory((char *)line, length, PyBUF_READ);
+        if (view == NULL) {
+            goto done;
+        }
+        PyObject *h = PyObject_CallOneArg(hash_int, view);
+        Py_DECREF(view);
+        if (h == NULL) {
+            goto done;
+        }
+        unsigned long long line_hash = PyLong_AsUnsignedLongLong(h);
+        Py_DECREF(h);
+        if (line_hash == (unsigned long long)-1 && PyErr_Occurred()) {
+            goto done;
+        }
+        PUT_VALUE(&hashes, uint64_t, line_hash);
+        PUT_VALUE(&offsets, uint64_t, base + (unsigned long long)pos);
+        PUT_VALUE(&lengths, uint64_t, length);
+        PUT_VALUE(&endings, uint8_t, ending);
+        pos = (nl - data) + 1;
+    }
+    result = Py_BuildValue("(nNNNNO)", pos, buffer_bytes(&hashes), buffer_bytes(&offsets),
+                           buffer_bytes(&lengths), buffer_bytes(&endings),
+                           lone_cr ? Py_True : Py_False);
+done:
+    PyMem_Free(hashes.data);
+    PyMem_Free(offsets.data);
+    PyMem_Free(lengths.data);
+    PyMem_Free(endings.data);
+    return result;
+}
+
 /* ---- locate: where the value at a JSON pointer is -------------------------------------
  *
  * jsonscan.locate's answer without its Python scan of the whole line: one validating pass that
@@ -2564,6 +2641,9 @@ static PyMethodDef methods[] = {
     {"plain_lines", plain_lines, METH_VARARGS,
      "(position, lines taken, their columns, their flagged lines, roles without a code or None) "
      "of the plain lines from a position of a block (see above)."},
+    {"scan_lines", scan_lines, METH_VARARGS,
+     "(position, hashes, offsets, lengths, line ends, stopped at a lone CR) of the whole lines "
+     "of a block from a position (see above)."},
     {"locate", locate, METH_VARARGS,
      "(depth, value start, value end, key start, key end) of the deepest value along a pointer's "
      "tokens, in code points, or None where jsonscan must decide (see above)."},

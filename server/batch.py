@@ -365,7 +365,74 @@ def _split(path: str, size: int, parts: int) -> list[tuple[int, int]]:
 def _scan_lines(path: str) -> Columns:
     """The file's line table (hashes, offsets, lengths, line ends) in the rows the columns use
     (after a final line end, the empty segment), a block of lines at a time. Raises
-    NeedsFullRead on a lone CR."""
+    NeedsFullRead on a lone CR. The lines of a block go through ``_fastline.scan_lines`` where
+    it is built (``_scan_lines_py`` is the same in Python, tests/test_batch.py compares them)."""
+    if fastpath._fastline is None:
+        return _scan_lines_py(path)
+    scan = fastpath._fastline.scan_lines
+    table = Columns()
+    carry = b""  # the start of a line the previous block cut
+    read_at = 0  # file offset of the next block's first byte
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(BLOCK)
+            if not block:
+                break
+            base, read_at = read_at, read_at + len(block)
+            start = 0
+            if carry:
+                # Only the line across the boundary is joined (not the block to the carry).
+                nl = block.find(b"\n")
+                if nl < 0:
+                    carry += block
+                    continue
+                _scan_one(table, scan, carry + block[: nl + 1], base - len(carry))
+                carry, start = b"", nl + 1
+            elif base == 0 and block.startswith(BOM_BYTES):
+                start = 3
+            after, hashes, offsets, lengths, endings, lone_cr = scan(block, start, base,
+                                                                     xxhash.xxh3_64_intdigest)
+            if lone_cr:
+                raise NeedsFullRead()
+            _add_scanned(table, hashes, offsets, lengths, endings)
+            carry = block[after:]
+    return _final_segment(table, carry, read_at - len(carry))
+
+
+def _add_scanned(table: Columns, hashes: bytes, offsets: bytes, lengths: bytes,
+                 endings: bytes) -> None:
+    table.hashes.frombytes(hashes)
+    table.offsets.frombytes(offsets)
+    table.lengths.frombytes(lengths)
+    table.endings.frombytes(endings)
+    table.spill_if_over(len(table.hashes))
+
+
+def _scan_one(table: Columns, scan: Callable[..., Any], line: bytes, offset: int) -> None:
+    """One whole line (with its end), which starts at ``offset`` in the file, into the table."""
+    start = 3 if offset == 0 and line.startswith(BOM_BYTES) else 0
+    _, hashes, offsets, lengths, endings, lone_cr = scan(line, start, offset,
+                                                         xxhash.xxh3_64_intdigest)
+    if lone_cr:
+        raise NeedsFullRead()
+    _add_scanned(table, hashes, offsets, lengths, endings)
+
+
+def _final_segment(table: Columns, carry: bytes, pos: int) -> Columns:
+    """The segment after the last line end (often empty) as the table's last row."""
+    if pos == 0 and carry.startswith(BOM_BYTES):
+        carry, pos = carry[3:], 3
+    if b"\r" in carry:
+        raise NeedsFullRead()
+    table.hashes.append(xxhash.xxh3_64_intdigest(carry))
+    table.offsets.append(pos)
+    table.lengths.append(len(carry))
+    table.endings.append(0)
+    return table
+
+
+def _scan_lines_py(path: str) -> Columns:
+    """``_scan_lines`` without the compiled module."""
     table = Columns()
     carry = b""
     pos = 0  # file offset of carry[0]
@@ -391,15 +458,7 @@ def _scan_lines(path: str) -> Columns:
             table.lengths.extend(len(b) for b in bodies)
             table.endings.extend(ends)
             table.spill_if_over(len(table.hashes))
-    if pos == 0 and carry.startswith(BOM_BYTES):
-        carry, pos = carry[3:], 3
-    if b"\r" in carry:
-        raise NeedsFullRead()
-    table.hashes.append(xxhash.xxh3_64_intdigest(carry))
-    table.offsets.append(pos)
-    table.lengths.append(len(carry))
-    table.endings.append(0)
-    return table
+    return _final_segment(table, carry, pos)
 
 
 # Above this many changed lines an edited file goes through the line-by-line cache path.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import FIXTURES, shared_path
@@ -770,3 +771,31 @@ def test_compiled_sort_and_group_are_the_python_ones(pairs: list[tuple[int, int]
     keys, lines = sorted_pairs[0]
     assert lean.group_sorted_py(keys, lines, repeats) == lean._fastline.group_sorted(
         keys, lines, repeats)
+
+
+def _scanned(path: Path, scan: Any) -> Any:
+    try:
+        table = scan(str(path))
+    except batch.NeedsFullRead:
+        return "lone CR"
+    return [list(getattr(table, name)) for name in ("hashes", "offsets", "lengths", "endings")]
+
+
+@given(st.lists(st.sampled_from([b"a", b"\xc3\xa9", b"\r", b"\n", b"\r\n", b"\xef\xbb\xbf",
+                                 b'{"x": 1}']), max_size=40),
+       st.sampled_from([1, 2, 3, 5, 64, 1 << 20]), st.booleans())
+def test_the_compiled_line_table_is_the_pythons(pieces: list[bytes], block: int, bom: bool
+                                                ) -> None:
+    """_scan_lines (a block's lines in C) and _scan_lines_py agree: line ends, a BOM, lone
+    CRs, lines across block ends."""
+    import tempfile
+
+    if batch.fastpath._fastline is None:
+        pytest.skip("built without the C extension")
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"".join(pieces)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.jsonl"
+        path.write_bytes(data)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(batch, "BLOCK", block)
+            assert _scanned(path, batch._scan_lines) == _scanned(path, batch._scan_lines_py)
