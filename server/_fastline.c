@@ -187,6 +187,36 @@ static const unsigned char *unicode_escape(const unsigned char *p, const unsigne
     return p;
 }
 
+/* The escape at p (its backslash), decoded into *cp: the position after it, or NULL for one the
+ * fast paths decline (a control character but \n, \r and \t, a lone surrogate, not JSON). */
+static const unsigned char *read_escape(const unsigned char *p, const unsigned char *end,
+                                        uint32_t *cp) {
+    if (end - p < 2) {
+        return NULL;
+    }
+    unsigned char e = p[1];
+    p += 2;
+    switch (e) {
+    case '"': *cp = '"'; break;
+    case '\\': *cp = '\\'; break;
+    case '/': *cp = '/'; break;
+    case 'n': *cp = '\n'; break;
+    case 'r': *cp = '\r'; break;
+    case 't': *cp = '\t'; break;
+    case 'u':
+        if ((p = unicode_escape(p, end, cp)) == NULL) {
+            return NULL;
+        }
+        break;
+    default:
+        return NULL; /* \b, \f (control characters) or not JSON */
+    }
+    if (*cp < 0x20 && *cp != '\n' && *cp != '\r' && *cp != '\t') {
+        return NULL;
+    }
+    return p;
+}
+
 /* Whether the string character at p is a '|', written raw or as \u007c. */
 static int pipe_at(const unsigned char *p, const unsigned char *end) {
     uint32_t cp;
@@ -298,28 +328,8 @@ static const unsigned char *content(const unsigned char *p, const unsigned char 
             seen_text = 1;
             p++;
         } else if (c == '\\') {
-            if (end - p < 2) {
-                return NULL;
-            }
             uint32_t cp;
-            unsigned char e = p[1];
-            p += 2;
-            switch (e) {
-            case '"': cp = '"'; break;
-            case '\\': cp = '\\'; break;
-            case '/': cp = '/'; break;
-            case 'n': cp = '\n'; break;
-            case 'r': cp = '\r'; break;
-            case 't': cp = '\t'; break;
-            case 'u':
-                if ((p = unicode_escape(p, end, &cp)) == NULL) {
-                    return NULL;
-                }
-                break;
-            default:
-                return NULL; /* \b, \f (control characters) or not JSON */
-            }
-            if (cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') {
+            if ((p = read_escape(p, end, &cp)) == NULL) {
                 return NULL;
             }
             if (cp == '<' && pipe_at(p, end)) {
@@ -1854,28 +1864,8 @@ static const unsigned char *j_string(JTree *t, const unsigned char *p, const uns
             seen_text = 1;
             p++;
         } else if (c == '\\') {
-            if (key || end - p < 2) {
-                return NULL;
-            }
             uint32_t cp;
-            unsigned char e = p[1];
-            p += 2;
-            switch (e) {
-            case '"': cp = '"'; break;
-            case '\\': cp = '\\'; break;
-            case '/': cp = '/'; break;
-            case 'n': cp = '\n'; break;
-            case 'r': cp = '\r'; break;
-            case 't': cp = '\t'; break;
-            case 'u':
-                if ((p = unicode_escape(p, end, &cp)) == NULL) {
-                    return NULL;
-                }
-                break;
-            default:
-                return NULL; /* \b, \f (control characters) or not JSON */
-            }
-            if (cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') {
+            if (key || (p = read_escape(p, end, &cp)) == NULL) {
                 return NULL;
             }
             put_utf8(b, cp);
