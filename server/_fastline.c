@@ -284,6 +284,22 @@ static void put_utf8(Buffer *b, uint32_t cp) {
     }
 }
 
+/* The UTF-8 character at p copied to b: the position after it, or NULL when it is not
+ * well-formed; *seen_text set unless it is white space. */
+static const unsigned char *copy_char(const unsigned char *p, const unsigned char *end,
+                                      Buffer *b, int *seen_text) {
+    uint32_t cp;
+    int n = utf8_char(p, end, &cp);
+    if (n == 0) {
+        return NULL;
+    }
+    PUT(b, p, n);
+    if (!is_unicode_space(cp)) {
+        *seen_text = 1;
+    }
+    return p + n;
+}
+
 /* The content string starting at its opening quote, written as orjson writes it (with its
  * quotes). Returns the position after the closing quote, or NULL when the fast path declines. */
 static const unsigned char *content(const unsigned char *p, const unsigned char *end, Buffer *b) {
@@ -352,15 +368,8 @@ static const unsigned char *content(const unsigned char *p, const unsigned char 
                 seen_text = 1;
             }
         } else if (c >= 0x80) {
-            uint32_t cp;
-            int n = utf8_char(p, end, &cp);
-            if (n == 0) {
+            if ((p = copy_char(p, end, b, &seen_text)) == NULL) {
                 return NULL;
-            }
-            PUT(b, p, n);
-            p += n;
-            if (!is_unicode_space(cp)) {
-                seen_text = 1;
             }
         } else {
             return NULL; /* a raw control character: not JSON */
@@ -1873,15 +1882,8 @@ static const unsigned char *j_string(JTree *t, const unsigned char *p, const uns
                 seen_text = 1;
             }
         } else if (c >= 0x80) {
-            uint32_t cp;
-            int n = utf8_char(p, end, &cp);
-            if (n == 0) {
+            if ((p = copy_char(p, end, b, &seen_text)) == NULL) {
                 return NULL;
-            }
-            PUT(b, p, n);
-            p += n;
-            if (!is_unicode_space(cp)) {
-                seen_text = 1;
             }
         } else {
             return NULL; /* a raw control character: not JSON */
