@@ -866,6 +866,23 @@ static const Py_ssize_t column_width[N_COLUMNS] = {1, 1, 4, 4, 8, 8, 1, 8, 8, 8,
 
 #define PUT_VALUE(b, type, v) do { type v_ = (type)(v); PUT((b), &v_, sizeof(type)); } while (0)
 
+/* hash_int(view of the line): its 64-bit hash (the results cache's key of a line); 0 on error. */
+static int hash_line(PyObject *hash_int, const unsigned char *line, Py_ssize_t length,
+                     unsigned long long *out) {
+    PyObject *view = PyMemoryView_FromMemory((char *)line, length, PyBUF_READ);
+    if (view == NULL) {
+        return 0;
+    }
+    PyObject *h = PyObject_CallOneArg(hash_int, view);
+    Py_DECREF(view);
+    if (h == NULL) {
+        return 0;
+    }
+    *out = PyLong_AsUnsignedLongLong(h);
+    Py_DECREF(h);
+    return !(*out == (unsigned long long)-1 && PyErr_Occurred());
+}
+
 /* fn(view of [data, data + n)): an xxh3 digest of 8 bytes, appended to out. */
 static int put_digest(PyObject *fn, const char *data, Py_ssize_t n, Buffer *out) {
     PyObject *view = PyMemoryView_FromMemory((char *)data, n, PyBUF_READ);
@@ -1020,18 +1037,8 @@ static PyObject *plain_lines(PyObject *module, PyObject *args) {
             goto fail;
         }
         /* The line's hash (the results cache's key) and its duplicate keys. */
-        PyObject *view = PyMemoryView_FromMemory((char *)line, length, PyBUF_READ);
-        if (view == NULL) {
-            goto fail;
-        }
-        PyObject *h = PyObject_CallOneArg(hash_int, view);
-        Py_DECREF(view);
-        if (h == NULL) {
-            goto fail;
-        }
-        unsigned long long line_hash = PyLong_AsUnsignedLongLong(h);
-        Py_DECREF(h);
-        if (line_hash == (unsigned long long)-1 && PyErr_Occurred()) {
+        unsigned long long line_hash;
+        if (!hash_line(hash_int, line, length, &line_hash)) {
             goto fail;
         }
         if (!put_digest(digest, canonical, canonical_len, &columns[COL_EXACT])) {
@@ -1162,18 +1169,8 @@ static PyObject *scan_lines(PyObject *module, PyObject *args) {
             PyErr_NoMemory();
             goto done;
         }
-        PyObject *view = PyMemoryView_FromMemory((char *)line, length, PyBUF_READ);
-        if (view == NULL) {
-            goto done;
-        }
-        PyObject *h = PyObject_CallOneArg(hash_int, view);
-        Py_DECREF(view);
-        if (h == NULL) {
-            goto done;
-        }
-        unsigned long long line_hash = PyLong_AsUnsignedLongLong(h);
-        Py_DECREF(h);
-        if (line_hash == (unsigned long long)-1 && PyErr_Occurred()) {
+        unsigned long long line_hash;
+        if (!hash_line(hash_int, line, length, &line_hash)) {
             goto done;
         }
         PUT_VALUE(&hashes, uint64_t, line_hash);
