@@ -284,6 +284,25 @@ static void put_utf8(Buffer *b, uint32_t cp) {
     }
 }
 
+/* The bytes from p that need no closer look (plain_run) copied to b: the position after them;
+ * *seen_text set if one is not a space (they are printable ASCII or spaces). */
+static const unsigned char *copy_run(const unsigned char *p, const unsigned char *end, Buffer *b,
+                                     int *seen_text) {
+    Py_ssize_t n = plain_run(p, end);
+    if (n > 0) {
+        if (!*seen_text) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (p[i] != ' ') {
+                    *seen_text = 1;
+                    break;
+                }
+            }
+        }
+        PUT(b, p, n);
+    }
+    return p + n;
+}
+
 /* The UTF-8 character at p copied to b: the position after it, or NULL when it is not
  * well-formed; *seen_text set unless it is white space. */
 static const unsigned char *copy_char(const unsigned char *p, const unsigned char *end,
@@ -312,20 +331,7 @@ static const unsigned char *content(const unsigned char *p, const unsigned char 
     }
     PUT(b, "\"", 1);
     while (p < end) {
-        const unsigned char *run = p;
-        p += plain_run(p, end);
-        if (p > run) {
-            if (!seen_text) {
-                /* The run's ASCII is printable or a space: text unless all spaces. */
-                for (const unsigned char *q = run; q < p; q++) {
-                    if (*q != ' ') {
-                        seen_text = 1;
-                        break;
-                    }
-                }
-            }
-            PUT(b, run, p - run);
-        }
+        p = copy_run(p, end, b, &seen_text);
         if (p >= end) {
             return NULL;
         }
@@ -1837,19 +1843,8 @@ static const unsigned char *j_string(JTree *t, const unsigned char *p, const uns
     int seen_text = 0, any = 0;
     while (p < end) {
         const unsigned char *run = p;
-        p += plain_run(p, end);
-        if (p > run) {
-            any = 1;
-            if (!seen_text) {
-                for (const unsigned char *q = run; q < p; q++) {
-                    if (*q != ' ') {
-                        seen_text = 1;
-                        break;
-                    }
-                }
-            }
-            PUT(b, run, p - run);
-        }
+        p = copy_run(p, end, b, &seen_text);
+        any |= p > run;
         if (p >= end) {
             return NULL;
         }
