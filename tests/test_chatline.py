@@ -265,3 +265,38 @@ def test_lines_the_engine_shapes_apart_chat_line_shapes_apart(
     assume(da is not None and db is not None)
     if analyzer.shape_path.key(orjson.loads(a)) != analyzer.shape_path.key(orjson.loads(b)):
         assert da != db, (a, b)
+
+
+def _mutations() -> st.SearchStrategy[bytes]:
+    base = (b'{"messages": [{"role": "user", "content": [{"type": "text", "text": "Hi \\u00e9"}, '
+            b'{"type": "image_url", "image_url": {"url": "https://x.example/a.png"}}]}, '
+            b'{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": '
+            b'{"name": "f", "arguments": "{\\"x\\": [1, true, null]}"}}]}, {"role": "tool", '
+            b'"tool_call_id": "c1", "content": "ok"}], "tools": [{"type": "function", '
+            b'"function": {"name": "f", "parameters": {"type": "object"}}}]}')
+    return st.builds(
+        lambda cuts, noise: _mutate(base, cuts, noise),
+        st.lists(st.integers(0, len(base) - 1), max_size=4), st.binary(max_size=4))
+
+
+def _mutate(base: bytes, cuts: list[int], noise: bytes) -> bytes:
+    out = bytearray(base)
+    for i, at in enumerate(cuts):
+        if i % 2:
+            del out[at % max(1, len(out))]
+        else:
+            out[at % len(out):at % len(out)] = noise
+    return bytes(out)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=200), _mutations()))
+def test_any_bytes_are_declined_or_written_as_orjson_writes_them(raw: bytes) -> None:
+    """Broken lines never crash the scan: it declines them, or what it accepts is JSON that
+    orjson reads to the same canonical form."""
+    found = _fastline.chat_line(raw)
+    if found is None:
+        return
+    parsed = orjson.loads(raw)
+    assert found[0] == orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
+    assert found[1] == len(parsed["messages"])
