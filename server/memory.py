@@ -34,16 +34,21 @@ def _libc() -> Any:
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 
 
-def map_large_blocks(threshold: int = 1 << 20) -> bool:
-    """Give every allocation over ``threshold`` bytes its own mapping (see the module doc)."""
+def _mallopt(*settings: tuple[int, int]) -> bool:
+    """glibc's mallopt for each (parameter, value); False where there is none or one fails."""
     libc = _libc()
     if libc is None or not hasattr(libc, "mallopt"):
         return False
     try:
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold))
+        return all(libc.mallopt(param, value) for param, value in settings)
     except OSError as e:  # pragma: no cover - defensive
         log.debug("mallopt failed: %s", e)
         return False
+
+
+def map_large_blocks(threshold: int = 1 << 20) -> bool:
+    """Give every allocation over ``threshold`` bytes its own mapping (see the module doc)."""
+    return _mallopt((_M_MMAP_THRESHOLD, threshold))
 
 
 class _MallInfo2(ctypes.Structure):
@@ -72,15 +77,7 @@ def keep_blocks_for_reuse(threshold: int) -> bool:
     blocks under ``threshold`` bytes come from the heap, and up to twice that stays at its top
     when freed, so the next block reuses pages already mapped instead of faulting in fresh
     zeroed ones (a fifth of a worker's time went to that)."""
-    libc = _libc()
-    if libc is None or not hasattr(libc, "mallopt"):
-        return False
-    try:
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold)
-                    and libc.mallopt(_M_TRIM_THRESHOLD, 2 * threshold))
-    except OSError as e:  # pragma: no cover - defensive
-        log.debug("mallopt failed: %s", e)
-        return False
+    return _mallopt((_M_MMAP_THRESHOLD, threshold), (_M_TRIM_THRESHOLD, 2 * threshold))
 
 
 def release_free_memory_over(threshold: int) -> bool:
