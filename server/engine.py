@@ -249,18 +249,24 @@ class Analyzer:
     def analyze_fresh(self, text: str) -> LineResult:
         """Analyse without the cache (workers key their own by hash). Plain chat lines take the
         fast path (fastpath.py)."""
-        if self.plain_path.formats:
+        if self.plain_path.formats or self.tool_path.enabled:
             try:
                 raw = text.encode("utf-8")
             except UnicodeEncodeError:  # invalid bytes read from a file, kept as surrogates
                 pass
             else:
-                fast = self.plain_path.analyze(raw, lambda _raw: self._fresh(text))
-                if fast is None and self.tool_path.enabled:
-                    fast = self.tool_path.analyze(raw, lambda _raw: self._fresh(text))
+                fast = self._fast(raw, lambda _raw: self._fresh(text))
                 if fast is not None:
                     return fast
         return self._fresh(text)
+
+    def _fast(self, raw: bytes, full: Callable[[bytes], LineResult]) -> LineResult | None:
+        """The result of the plain fast path or of ToolChatPath (each may call ``full`` for the
+        first line of its kind), or None when the line goes the whole way."""
+        fast = self.plain_path.analyze(raw, full)
+        if fast is None and self.tool_path.enabled:
+            fast = self.tool_path.analyze(raw, full)
+        return fast
 
     def _fresh(self, text: str) -> LineResult:
         try:
@@ -273,9 +279,7 @@ class Analyzer:
         ``decode_file_line`` does: the same result, but orjson parses the bytes themselves, and
         valid UTF-8 is neither encoded again nor searched for bad bytes (most lines of a real
         dataset are not ASCII). Plain chat lines take the fast path (fastpath.py)."""
-        fast = self.plain_path.analyze(raw, self._analyze_bytes)
-        if fast is None and self.tool_path.enabled:
-            fast = self.tool_path.analyze(raw, self._analyze_bytes)
+        fast = self._fast(raw, self._analyze_bytes)
         return fast if fast is not None else self._analyze_bytes(raw)
 
     def _analyze_bytes(self, raw: bytes) -> LineResult:
