@@ -386,36 +386,29 @@ def _scan_lines(path: str) -> Columns:
                 if nl < 0:
                     carry += block
                     continue
-                _scan_one(table, scan, carry + block[: nl + 1], base - len(carry))
+                _scan_block(table, scan, carry + block[: nl + 1], 0, base - len(carry))
                 carry, start = b"", nl + 1
-            elif base == 0 and block.startswith(BOM_BYTES):
-                start = 3
-            after, hashes, offsets, lengths, endings, lone_cr = scan(block, start, base,
-                                                                     xxhash.xxh3_64_intdigest)
-            if lone_cr:
-                raise NeedsFullRead()
-            _add_scanned(table, hashes, offsets, lengths, endings)
+            after = _scan_block(table, scan, block, start, base)
             carry = block[after:]
     return _final_segment(table, carry, read_at - len(carry))
 
 
-def _add_scanned(table: Columns, hashes: bytes, offsets: bytes, lengths: bytes,
-                 endings: bytes) -> None:
+def _scan_block(table: Columns, scan: Callable[..., Any], block: bytes, start: int,
+                base: int) -> int:
+    """scan_lines of the whole lines of ``block`` (read at file offset ``base``) from
+    ``start`` (past a BOM at the file's start) into the table; where they end."""
+    if base + start == 0 and block.startswith(BOM_BYTES):
+        start = 3
+    after, hashes, offsets, lengths, endings, lone_cr = scan(block, start, base,
+                                                             xxhash.xxh3_64_intdigest)
+    if lone_cr:
+        raise NeedsFullRead()
     table.hashes.frombytes(hashes)
     table.offsets.frombytes(offsets)
     table.lengths.frombytes(lengths)
     table.endings.frombytes(endings)
     table.spill_if_over(len(table.hashes))
-
-
-def _scan_one(table: Columns, scan: Callable[..., Any], line: bytes, offset: int) -> None:
-    """One whole line (with its end), which starts at ``offset`` in the file, into the table."""
-    start = 3 if offset == 0 and line.startswith(BOM_BYTES) else 0
-    _, hashes, offsets, lengths, endings, lone_cr = scan(line, start, offset,
-                                                         xxhash.xxh3_64_intdigest)
-    if lone_cr:
-        raise NeedsFullRead()
-    _add_scanned(table, hashes, offsets, lengths, endings)
+    return int(after)
 
 
 def _final_segment(table: Columns, carry: bytes, pos: int) -> Columns:

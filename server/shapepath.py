@@ -195,14 +195,13 @@ class ToolChatPath:
         from tunelint.engine import OBJECT, LineResult, line_key
         from tunelint.fastpath import AVAILABLE, _safe
         from tunelint.lean import FORMAT_CODES
+        from tunelint.rules._tooling import fits
 
         self._result = LineResult
         self._object = OBJECT
         self._key = line_key
         self._shapes = shapes
         self._chat_code = FORMAT_CODES.index(fm.CHAT)
-        from tunelint.rules._tooling import fits
-
         self._fits = fits
         chat = rules.example.get(fm.CHAT, [])
         self.enabled = (
